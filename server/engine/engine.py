@@ -1,0 +1,148 @@
+"""The engine: draft text and sent time in, findings out; paragraphs are cached for fast re-analysis."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from lexicon import Lexicon, load_lexicon
+from server.engine.deadlines import DeadlineFinder
+from server.engine.deliveries import DeliveryFinder, match_deliveries
+from server.engine.jargon import JargonFinder
+from server.engine.mail import parse_mail_structure
+from server.engine.nlp import make_nlp
+from server.engine.promises import PromiseFinder
+from server.engine.types import Analysis, Delivery, Jargon, Promise, Region
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# Texts beyond this are analysed up to here only; the front-ends say so (a 5 MB paste must not hang).
+MAX_ANALYSED_CHARS = 2_000_000
+PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+CACHE_SIZE = 4096
+
+F = TypeVar("F", Promise, Jargon, Delivery)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParagraphFindings:
+    """Findings of one paragraph, offsets relative to the paragraph."""
+
+    promises: tuple[Promise, ...]
+    jargon: tuple[Jargon, ...]
+    deliveries: tuple[Delivery, ...]
+
+
+def shift(finding: F, by: int) -> F:
+    """The finding with all its offsets moved by `by` characters."""
+    if by == 0:
+        return finding
+    changes: dict[str, object] = {"start": finding.start + by, "end": finding.end + by}
+    if isinstance(finding, Promise):
+        if finding.deadline is not None:
+            d = finding.deadline
+            changes["deadline"] = dataclasses.replace(d, start=d.start + by, end=d.end + by)
+        changes["triggers"] = tuple(
+            dataclasses.replace(t, start=t.start + by, end=t.end + by) for t in finding.triggers)
+    return dataclasses.replace(finding, **changes)  # type: ignore[return-value]
+
+
+def paragraphs(text: str, region: Region) -> Iterator[tuple[int, str]]:
+    """(offset, paragraph text) for the blank-line separated paragraphs of a region."""
+    pos = region.start
+    chunk = text[region.start:region.end]
+    for match in PARAGRAPH_BREAK.finditer(chunk):
+        piece = text[pos:region.start + match.start()]
+        if piece.strip():
+            yield pos, piece
+        pos = region.start + match.end()
+    piece = text[pos:region.end]
+    if piece.strip():
+        yield pos, piece
+
+
+def mask_quote_markers(text: str, region: Region) -> str:
+    """The region's text with leading '>' quote markers blanked out, same length (offsets stay valid)."""
+    lines = text[region.start:region.end].split("\n")
+    out = []
+    for line in lines:
+        stripped = line.lstrip()
+        prefix_len = len(line) - len(stripped)
+        while stripped.startswith(">"):
+            stripped = stripped[1:]
+            prefix_len += 1
+        out.append(" " * prefix_len + line[prefix_len:])
+    return "\n".join(out)
+
+
+class Engine:
+    """Holds the pipeline and matchers, built once; `analyze` is pure and thread-compatible per call."""
+
+    def __init__(self, lexicon: Lexicon | None = None, nlp: Language | None = None) -> None:
+        self.lexicon = lexicon if lexicon is not None else load_lexicon()
+        self.nlp = nlp if nlp is not None else make_nlp(self.lexicon)
+        vague = [p for rule in self.lexicon.of_kind("vague") for p in rule.phrases]
+        self.deadlines = DeadlineFinder(vague)
+        self.jargon_finder = JargonFinder(self.lexicon, self.nlp)
+        self.promise_finder = PromiseFinder(self.lexicon, self.nlp, self.deadlines)
+        self.delivery_finder = DeliveryFinder(self.lexicon, self.nlp)
+        self._cache: OrderedDict[tuple[str, str, bool], ParagraphFindings] = OrderedDict()
+
+    def analyze(self, text: str, sent: datetime | None = None) -> Analysis:
+        """Find promises, deadlines, jargon and deliveries in the writer's new text."""
+        sent = (sent or datetime.now()).replace(second=0, microsecond=0)
+        truncated_at = None
+        if len(text) > MAX_ANALYSED_CHARS:
+            truncated_at = MAX_ANALYSED_CHARS
+        mail = parse_mail_structure(text)
+        limit = truncated_at if truncated_at is not None else len(text)
+        promises: list[Promise] = []
+        jargon: list[Jargon] = []
+        deliveries: list[Delivery] = []
+        for region in mail.new_text:
+            if region.start >= limit:
+                continue
+            for offset, para in paragraphs(text, Region(region.start, min(region.end, limit))):
+                found = self._paragraph(para, sent, quoted=False)
+                promises += (shift(p, offset) for p in found.promises)
+                jargon += (shift(j, offset) for j in found.jargon)
+                deliveries += (shift(d, offset) for d in found.deliveries)
+        earlier = list(self._quoted_promises(text, mail.quoted, sent, limit))
+        return Analysis(
+            text=text, sent=sent, mail=mail, promises=tuple(promises), jargon=tuple(jargon),
+            deliveries=tuple(match_deliveries(deliveries, earlier)), earlier_promises=tuple(earlier),
+            truncated_at=truncated_at,
+        )
+
+    def _quoted_promises(self, text: str, quoted: Iterable[Region], sent: datetime,
+                         limit: int) -> Iterator[Promise]:
+        for region in quoted:
+            if region.start >= limit:
+                continue
+            region = Region(region.start, min(region.end, limit))
+            masked = mask_quote_markers(text, region)
+            for offset, para in paragraphs(masked, Region(0, len(masked))):
+                for promise in self._paragraph(para, sent, quoted=True).promises:
+                    yield shift(promise, region.start + offset)
+
+    def _paragraph(self, para: str, sent: datetime, *, quoted: bool) -> ParagraphFindings:
+        key = (para, sent.isoformat(), quoted)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        doc = self.nlp(para)
+        found = ParagraphFindings(
+            promises=tuple(self.promise_finder.find(doc, sent)),
+            jargon=() if quoted else tuple(self.jargon_finder.find(doc)),
+            deliveries=() if quoted else tuple(self.delivery_finder.find(doc)),
+        )
+        self._cache[key] = found
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return found
