@@ -1,0 +1,1 @@
+"""The promise tracker: the SQLite store, kept detection, the review CLI and reminders."""

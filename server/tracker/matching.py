@@ -1,0 +1,144 @@
+"""Matching for kept detection: bare addresses, Message-IDs, compound-aware objects, "wie versprochen"."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from email.utils import getaddresses, parseaddr
+
+from server.engine.types import Analysis
+
+WORD = re.compile(r"[^\W\d_]+")
+AS_PROMISED = re.compile(
+    r"\b(?:wie\s+(?:versprochen|vereinbart|zugesagt|angekündigt|besprochen)"
+    r"|(?:das|die|den|der)\s+versprochenen?)\b",
+    re.IGNORECASE,
+)
+# Inflection and linking endings tried when comparing nouns ("Angebots", "Unterlagen", "Preise").
+SUFFIXES = ("e", "s", "es", "n", "en", "er", "ern", "ns", "nen")
+MIN_STEM = 3
+# A compound head must be this long before "Preisangebot" may count as an "Angebot" (keeps "Ende" out).
+MIN_HEAD = 4
+# Capitalised words in a quote that are never the promised thing: pronouns, sentence starters, time words.
+STOPWORDS = frozenset(
+    [
+        "ich", "wir", "sie", "ihnen", "ihr", "ihre", "ihren", "ihrem", "ihrer", "ihres", "du", "dich",
+        "dir", "euch", "uns", "unser", "unsere", "unseren", "unserem", "mein", "meine", "meinen",
+        "meinem", "es", "er", "man", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen",
+        "einem", "einer", "eines", "und", "oder", "aber", "auch", "noch", "schon", "gern", "gerne",
+        "bitte", "danke", "anbei", "hiermit", "hier", "dann", "damit", "dazu", "so", "also", "bis",
+        "zum", "zur", "am", "an", "auf", "aus", "bei", "mit", "nach", "von", "vor", "in", "im", "für",
+        "über", "unter", "um", "ab", "sobald", "sofern", "wenn", "falls", "heute", "morgen",
+        "übermorgen", "gestern", "früh", "abend", "abends", "mittag", "vormittag", "nachmittag", "uhr",
+        "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag", "wochenende",
+        "woche", "wochen", "tag", "tage", "tagen", "monat", "monats", "monatsende", "jahr", "jahres",
+        "jahresende", "quartal", "quartals", "ende", "anfang", "mitte", "kw", "stunde", "stunden",
+        "januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+        "november", "dezember", "weihnachten", "zeitnah", "bald", "kürze", "demnächst", "asap",
+        "spätestens", "voraussichtlich", "garantiert", "definitiv", "sicher", "versprochen",
+        "selbstverständlich", "natürlich", "verbindlich", "sofort"
+    ]
+)
+
+
+def bare_address(value: str) -> str:
+    """The casefolded address of `Name <a@b.de>` (or of a plain address), for case-insensitive matching."""
+    _name, addr = parseaddr(value)
+    return (addr or value).strip().strip("<>").casefold()
+
+
+def bare_addresses(values: Iterable[str]) -> list[str]:
+    """Bare addresses of header-style values, each of which may hold several comma-separated addresses."""
+    out: list[str] = []
+    for _name, addr in getaddresses(list(values)):
+        addr = addr.strip().casefold()
+        if addr and addr not in out:
+            out.append(addr)
+    return out
+
+
+def display_name(value: str) -> str:
+    """The display name of `Name <a@b.de>`, else the bare address."""
+    name, addr = parseaddr(value)
+    return name.strip() or addr.strip() or value.strip()
+
+
+def normalize_message_id(value: str | None) -> str:
+    """A Message-ID in its canonical `<id@host>` form ("" for nothing), so headers compare equal."""
+    if value is None:
+        return ""
+    core = value.strip().strip("<>").strip()
+    return f"<{core}>" if core else ""
+
+
+def split_references(values: Iterable[str]) -> list[str]:
+    """Canonical Message-IDs from References/In-Reply-To values (each may list several ids)."""
+    out: list[str] = []
+    for value in values:
+        found = re.findall(r"<[^<>\s]+>", value) or value.split()
+        for item in found:
+            norm = normalize_message_id(item)
+            if norm and norm not in out:
+                out.append(norm)
+    return out
+
+
+def stems(word: str) -> set[str]:
+    """The casefolded word and the forms left after stripping one inflection or linking ending."""
+    w = word.casefold()
+    out = {w}
+    for suffix in SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= MIN_STEM:
+            out.add(w[: -len(suffix)])
+    return out
+
+
+def _nouns(text: str, *, exclude: Iterable[str] = ()) -> list[str]:
+    """Capitalised words of `text` (German nouns) that may name a deliverable."""
+    skip = {w.casefold() for w in exclude}
+    return [w for w in WORD.findall(text)
+            if w[0].isupper() and w.casefold() not in STOPWORDS and w.casefold() not in skip]
+
+
+def object_words(phrase: str) -> list[str]:
+    """Words naming the thing in an object phrase: its nouns, or every content word if none is capitalised."""
+    nouns = _nouns(phrase)
+    if nouns:
+        return nouns
+    return [w for w in WORD.findall(phrase) if w.casefold() not in STOPWORDS and len(w) >= MIN_STEM]
+
+
+def words_match(a: str, b: str) -> bool:
+    """True for the same noun in another form, or when one is the head of the other compound."""
+    for x in stems(a):
+        for y in stems(b):
+            if x == y:
+                return True
+            short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+            if len(short) >= MIN_HEAD and long_.endswith(short):
+                return True
+    return False
+
+
+def promise_words(quote: str, obj: str | None, deadline_text: str | None) -> list[str]:
+    """Candidate words for what a promise is about: its object's nouns plus the quote's nouns."""
+    deadline_words = WORD.findall(deadline_text or "")
+    words = object_words(obj) if obj else []
+    return words + [w for w in _nouns(quote, exclude=deadline_words) if w not in words]
+
+
+def delivery_matches(delivered: str, quote: str, obj: str | None, deadline_text: str | None) -> bool:
+    """True when a delivered object names the same thing as a promise's object or quote."""
+    targets = promise_words(quote, obj, deadline_text)
+    return any(words_match(d, t) for d in object_words(delivered) for t in targets)
+
+
+def says_as_promised(analysis: Analysis) -> bool:
+    """True when the writer's new text says "wie versprochen/vereinbart/zugesagt" (quoted lines excluded)."""
+    if any(d.phrased for d in analysis.deliveries):
+        return True
+    regions = analysis.mail.new_text
+    if not regions:
+        # No structure found at all: the whole text counts as new text; only quotes: nothing new was said.
+        return not analysis.mail.quoted and AS_PROMISED.search(analysis.text) is not None
+    return any(AS_PROMISED.search(analysis.text, r.start, r.end) for r in regions)

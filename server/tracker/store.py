@@ -1,0 +1,469 @@
+"""The promise store: SQLite (WAL, versioned schema), one connection per thread, states with history."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from server.engine.types import Analysis
+from server.tracker.dates import DueBound, due_in_range, iso_time, normalize_due, now_local
+from server.tracker.matching import (
+    bare_address,
+    bare_addresses,
+    delivery_matches,
+    normalize_message_id,
+    says_as_promised,
+    split_references,
+)
+from server.tracker.schema import SCHEMA_VERSION, migrate, schema_version
+
+STATES = ("open", "kept", "broken", "postponed", "cancelled")
+# Promises still waiting to be kept: reminders, `due`/`overdue` and the language server look at these.
+ACTIVE_STATES = ("open", "postponed")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"kept", "broken", "postponed", "cancelled"}),
+    "postponed": frozenset({"kept", "broken", "postponed", "cancelled"}),
+    "kept": frozenset(),
+    "broken": frozenset(),
+    "cancelled": frozenset(),
+}
+STATE_LABELS = {
+    "open": "offen", "kept": "gehalten", "broken": "gebrochen", "postponed": "verschoben",
+    "cancelled": "abgesagt",
+}
+AUTO = "auto"
+# SQLite primary result codes that mean "try again later" (busy, locked, full disk, I/O, read-only file).
+TEMPORARY_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+
+_PROMISE_SELECT = """
+    SELECT p.*, m.sender, m.recipients, m.subject, m.sender_addr
+    FROM promises p JOIN mails m ON m.message_id = p.message_id
+"""
+
+
+class TrackerError(Exception):
+    """Base of every tracker failure; the message is German and meant for users."""
+
+
+class TrackerUnavailable(TrackerError):
+    """The database is unusable right now (locked, disk full, I/O error, read-only): the proxy answers 4xx."""
+
+
+class SchemaError(TrackerError):
+    """The file is not a tracker database, or it was written by a newer version of versprochen."""
+
+
+class PromiseNotFound(TrackerError, LookupError):
+    """No promise has the given id."""
+
+
+class InvalidTransition(TrackerError, ValueError):
+    """A state change the state machine does not allow, or a bad new due date."""
+
+
+@dataclass(frozen=True)
+class SentMail:
+    """One outgoing mail the upstream accepted."""
+
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    sent: datetime
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackedPromise:
+    """A promise as stored, with the mail it was made in and its current state."""
+
+    id: int
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    quote: str
+    kind: str
+    risk: str
+    deadline_text: str | None
+    due: str | None  # ISO date or date+time
+    vague: bool
+    object: str | None
+    state: str  # open|kept|broken|postponed|cancelled
+    created: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One entry of a promise's history: who changed it, when, why and on what evidence."""
+
+    promise_id: int
+    old_state: str | None
+    new_state: str
+    by: str
+    at: datetime
+    evidence: str | None
+    note: str | None
+    new_due: str | None
+
+
+def _promise(row: sqlite3.Row) -> TrackedPromise:
+    return TrackedPromise(
+        id=row["id"], message_id=row["message_id"], sender=row["sender"],
+        recipients=tuple(json.loads(row["recipients"])), subject=row["subject"], quote=row["quote"],
+        kind=row["kind"], risk=row["risk"], deadline_text=row["deadline_text"], due=row["due"],
+        vague=bool(row["vague"]), object=row["object"], state=row["state"],
+        created=datetime.fromisoformat(row["created"]), updated=datetime.fromisoformat(row["updated"]),
+    )
+
+
+def _due_sort_key(p: TrackedPromise) -> tuple[int, str, int]:
+    return (p.due is None, p.due or "", p.id)
+
+
+def _states(state: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    if state is None:
+        return None
+    wanted = (state,) if isinstance(state, str) else tuple(state)
+    for s in wanted:
+        if s not in STATES:
+            raise InvalidTransition(f"Unbekannter Status „{s}“ (erlaubt: {', '.join(STATES)})")
+    return wanted
+
+
+def synthetic_message_id(mail: SentMail, analysis: Analysis) -> str:
+    """A stable stand-in for a missing Message-ID, so a retried mail still records its promises once."""
+    parts = [mail.sender, *mail.recipients, mail.subject, iso_time(mail.sent),
+             *(p.text for p in analysis.promises)]
+    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+    return f"<{digest}@versprochen.invalid>"
+
+
+class TrackerStore:
+    """SQLite, WAL, versioned schema; one connection per thread, safe to share across threads."""
+
+    def __init__(self, path: Path, *, read_only: bool = False, busy_timeout: float = 5.0,
+                 clock: Callable[[], datetime] = now_local) -> None:
+        """Open (and create or migrate, unless `read_only`) the tracker database at `path`.
+
+        `clock` gives the time stamped on records and history (tests pin it).
+        """
+        self.path = Path(path)
+        self.clock = clock
+        self.read_only = read_only
+        self.busy_timeout = busy_timeout
+        self._lock = threading.Lock()
+        # Keyed by thread id: a connection is only ever used by the thread that opened it.
+        self._conns: dict[int, sqlite3.Connection] = {}
+        self._closed = False
+        if read_only and not self.path.is_file():
+            raise TrackerError(f"Keine Tracker-Datenbank unter {self.path}")
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        with self._errors(f"Tracker-Datenbank {self.path} kann nicht geöffnet werden"):
+            if not self.read_only:
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise TrackerUnavailable(f"Ordner für {self.path} nicht anlegbar: {exc}") from exc
+            conn = self._conn()
+            version = schema_version(conn)
+            if version > SCHEMA_VERSION:
+                raise SchemaError(
+                    f"{self.path} hat Schema-Version {version}, diese versprochen-Version kennt nur "
+                    f"{SCHEMA_VERSION}: bitte versprochen aktualisieren")
+            if self.read_only:
+                if version == 0:
+                    raise SchemaError(f"{self.path} ist keine Tracker-Datenbank")
+                return
+            # WAL lets the language server read while the proxy writes; the mode sticks to the file.
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise TrackerUnavailable(f"{self.path}: WAL-Modus nicht verfügbar ({mode})")
+            migrate(conn)
+
+    @staticmethod
+    def default_path() -> Path:
+        """platformdirs user_data_dir("versprochen")/tracker.sqlite3."""
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("versprochen", appauthor=False)) / "tracker.sqlite3"
+
+    @contextmanager
+    def _errors(self, action: str = "Tracker-Datenbank") -> Iterator[None]:
+        """Turn sqlite3 errors into tracker errors with a German message (temporary ones → unavailable)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            name = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
+            message = f"{action}: {exc} ({name})"
+            if isinstance(exc, sqlite3.OperationalError) and (code is None or code & 0xFF in TEMPORARY_CODES):
+                raise TrackerUnavailable(message) from exc
+            if code is not None and code & 0xFF in TEMPORARY_CODES:
+                raise TrackerUnavailable(message) from exc
+            if code is not None and code & 0xFF == 26:  # SQLITE_NOTADB
+                raise SchemaError(f"{self.path} ist keine Tracker-Datenbank") from exc
+            raise TrackerError(message) from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            target, uri = self.path.resolve().as_uri() + "?mode=ro", True
+        else:
+            target, uri = str(self.path), False
+        # check_same_thread=False only so close() may close every thread's connection; each connection is
+        # still used by its own thread alone.
+        conn = sqlite3.connect(target, uri=uri, timeout=self.busy_timeout, isolation_level=None,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not self.read_only:
+            # Promises are recorded once per accepted mail; FULL keeps a committed one across power loss.
+            conn.execute("PRAGMA synchronous = FULL")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        ident = threading.get_ident()
+        conn = self._conns.get(ident)
+        if conn is not None:
+            return conn
+        with self._lock:
+            if self._closed:
+                raise TrackerError("Tracker-Datenbank ist bereits geschlossen")
+            with self._errors(f"Tracker-Datenbank {self.path} kann nicht geöffnet werden"):
+                conn = self._connect()
+            # A thread id is only reused after its thread ended, so the old connection is free again.
+            old = self._conns.pop(ident, None)
+            if old is not None:
+                old.close()
+            self._conns[ident] = conn
+            return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on this thread's connection (BEGIN IMMEDIATE: no lock upgrade deadlocks)."""
+        if self.read_only:
+            raise TrackerUnavailable(f"{self.path} ist nur lesend geöffnet")
+        conn = self._conn()
+        with self._errors("Schreiben in die Tracker-Datenbank fehlgeschlagen"):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                # After SQLITE_FULL or an I/O error SQLite may already have rolled back.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> builtins.list[sqlite3.Row]:
+        """Rows of one read query on this thread's connection, with tracker errors."""
+        with self._errors("Lesen aus der Tracker-Datenbank fehlgeschlagen"):
+            return self._conn().execute(sql, params).fetchall()
+
+    def record_mail(self, mail: SentMail, analysis: Analysis) -> builtins.list[int]:
+        """Store a sent mail's promises (idempotent per Message-ID and offsets); returns the new ids.
+
+        Also runs kept detection: a delivery of the same object to the same customer, or a reply in the
+        thread saying "wie versprochen", marks matching open promises kept with this mail as evidence.
+        """
+        message_id = normalize_message_id(mail.message_id) or synthetic_message_id(mail, analysis)
+        now = iso_time(self.clock())
+        sent = iso_time(mail.sent)
+        refs = split_references([mail.in_reply_to or "", *mail.references])
+        new_ids: list[int] = []
+        with self.transaction() as conn:
+            cur = conn.execute(
+                """INSERT INTO mails (message_id, sender, sender_addr, recipients, subject, sent,
+                                      in_reply_to, refs, recorded)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING""",
+                (message_id, mail.sender, bare_address(mail.sender),
+                 json.dumps(list(mail.recipients), ensure_ascii=False), mail.subject, sent,
+                 normalize_message_id(mail.in_reply_to) or None, json.dumps(refs), now))
+            if cur.rowcount:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO mail_recipients (message_id, address) VALUES (?, ?)",
+                    [(message_id, a) for a in bare_addresses(mail.recipients)])
+            for p in analysis.promises:
+                deadline = p.deadline
+                cur = conn.execute(
+                    """INSERT INTO promises (message_id, start_offset, end_offset, quote, kind, risk,
+                                             deadline_text, due, vague, object, state, created, updated)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
+                       ON CONFLICT (message_id, start_offset, end_offset) DO NOTHING""",
+                    (message_id, p.start, p.end, p.text, p.kind, p.risk,
+                     deadline.text if deadline else None, deadline.due_iso() if deadline else None,
+                     int(bool(deadline and deadline.vague)), p.object, now, now))
+                if cur.rowcount and cur.lastrowid is not None:
+                    new_ids.append(cur.lastrowid)
+                    self._log(conn, cur.lastrowid, None, "open", AUTO, now, message_id, None, None)
+            for promise_id, note in self._kept_by(conn, mail, message_id, sent, refs, analysis).items():
+                self._change(conn, promise_id, "kept", by=AUTO, now=now, evidence=message_id, note=note)
+        return new_ids
+
+    def _kept_by(self, conn: sqlite3.Connection, mail: SentMail, message_id: str, sent: str,
+                 refs: builtins.list[str], analysis: Analysis) -> dict[int, str]:
+        """Active promises this mail keeps, with a note saying how it was recognised."""
+        kept: dict[int, str] = {}
+        recipients = bare_addresses(mail.recipients)
+        if analysis.deliveries and recipients:
+            marks = ",".join("?" * len(recipients))
+            rows = conn.execute(
+                _PROMISE_SELECT + f"""WHERE p.state IN ('open', 'postponed') AND m.sender_addr = ?
+                    AND p.message_id <> ? AND m.sent <= ? AND EXISTS (
+                        SELECT 1 FROM mail_recipients r
+                        WHERE r.message_id = p.message_id AND r.address IN ({marks}))""",
+                (bare_address(mail.sender), message_id, sent, *recipients)).fetchall()
+            for row in rows:
+                for d in analysis.deliveries:
+                    if delivery_matches(d.object, row["quote"], row["object"], row["deadline_text"]):
+                        kept[row["id"]] = f"Lieferung erkannt: {d.object}"
+                        break
+        refs = [r for r in refs if r != message_id]
+        if refs and says_as_promised(analysis):
+            marks = ",".join("?" * len(refs))
+            rows = conn.execute(
+                _PROMISE_SELECT + f"""WHERE p.state IN ('open', 'postponed') AND p.message_id IN ({marks})
+                    AND m.sent <= ?""", (*refs, sent)).fetchall()
+            # A reply that delivered a specific promise of the thread says which one it keeps.
+            if not {row["id"] for row in rows} & kept.keys():
+                for row in rows:
+                    kept[row["id"]] = "Antwort im Verlauf: „wie versprochen“"
+        return kept
+
+    @staticmethod
+    def _log(conn: sqlite3.Connection, promise_id: int, old: str | None, new: str, by: str, at: str,
+             evidence: str | None, note: str | None, new_due: str | None) -> None:
+        conn.execute(
+            """INSERT INTO history (promise_id, old_state, new_state, changed_by, at, evidence, note, new_due)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (promise_id, old, new, by, at, evidence, note, new_due))
+
+    def _change(self, conn: sqlite3.Connection, promise_id: int, new_state: str, *, by: str, now: str,
+                evidence: str | None = None, note: str | None = None, new_due: str | None = None) -> None:
+        row = conn.execute("SELECT state FROM promises WHERE id = ?", (promise_id,)).fetchone()
+        if row is None:
+            raise PromiseNotFound(f"Keine Zusage mit der Nummer {promise_id}")
+        old = row["state"]
+        if new_state not in TRANSITIONS[old]:
+            raise InvalidTransition(
+                f"Zusage {promise_id} ist {STATE_LABELS[old]} und kann nicht "
+                f"„{STATE_LABELS[new_state]}“ werden")
+        if new_due is not None:
+            conn.execute("UPDATE promises SET state = ?, due = ?, vague = 0, updated = ? WHERE id = ?",
+                         (new_state, new_due, now, promise_id))
+        else:
+            conn.execute("UPDATE promises SET state = ?, updated = ? WHERE id = ?",
+                         (new_state, now, promise_id))
+        self._log(conn, promise_id, old, new_state, by, now, evidence, note, new_due)
+
+    def set_state(self, promise_id: int, new_state: str, *, by: str, evidence: str | None = None,
+                  note: str | None = None, new_due: DueBound | None = None) -> TrackedPromise:
+        """Change a promise's state (open → kept|broken|postponed|cancelled) and record it in its history."""
+        _states(new_state)
+        if not by.strip():
+            raise InvalidTransition("Wer die Änderung macht, fehlt (by)")
+        if new_state == "postponed" and new_due is None:
+            raise InvalidTransition("Zum Verschieben ist ein neues Fälligkeitsdatum nötig")
+        if new_state != "postponed" and new_due is not None:
+            raise InvalidTransition("Ein neues Fälligkeitsdatum gibt es nur beim Verschieben")
+        try:
+            due = normalize_due(new_due) if new_due is not None else None
+        except ValueError as exc:
+            raise InvalidTransition(str(exc)) from None
+        with self.transaction() as conn:
+            self._change(conn, promise_id, new_state, by=by.strip(), now=iso_time(self.clock()),
+                         evidence=evidence, note=note, new_due=due)
+        found = self.get(promise_id)
+        assert found is not None  # it was just updated in the same thread
+        return found
+
+    def list(self, *, state: str | Iterable[str] | None = None, owner: str | None = None,
+             recipient: str | None = None, due_from: DueBound | None = None,
+             due_to: DueBound | None = None) -> builtins.list[TrackedPromise]:
+        """Promises by due date (undated last); filters: state(s), owner (sender), recipient, due range.
+
+        `recipient` starting with "@" matches a whole domain; a due bound given as a date compares by day.
+        """
+        states = _states(state)
+        where: list[str] = []
+        params: list[Any] = []
+        if states:
+            where.append(f"p.state IN ({','.join('?' * len(states))})")
+            params += states
+        if owner:
+            where.append("m.sender_addr = ?")
+            params.append(bare_address(owner))
+        if recipient:
+            domain = recipient.strip().casefold()
+            if domain.startswith("@"):
+                clause, value = "r.address LIKE ? ESCAPE '!'", "%" + re.sub(r"([!%_])", r"!\1", domain)
+            else:
+                clause, value = "r.address = ?", bare_address(recipient)
+            where.append(f"EXISTS (SELECT 1 FROM mail_recipients r WHERE r.message_id = p.message_id "
+                         f"AND {clause})")
+            params.append(value)
+        sql = _PROMISE_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        found = [_promise(row) for row in self.read(sql, params)]
+        if due_from is not None or due_to is not None:
+            found = [p for p in found if due_in_range(p.due, due_from, due_to)]
+        return sorted(found, key=_due_sort_key)
+
+    def get(self, promise_id: int) -> TrackedPromise | None:
+        """The promise with this id, or None."""
+        rows = self.read(_PROMISE_SELECT + " WHERE p.id = ?", (promise_id,))
+        return _promise(rows[0]) if rows else None
+
+    def history(self, promise_id: int) -> builtins.list[StateChange]:
+        """Every state change of a promise, oldest first (its creation included)."""
+        rows = self.read("SELECT * FROM history WHERE promise_id = ? ORDER BY id", (promise_id,))
+        return [StateChange(promise_id=r["promise_id"], old_state=r["old_state"], new_state=r["new_state"],
+                            by=r["changed_by"], at=datetime.fromisoformat(r["at"]), evidence=r["evidence"],
+                            note=r["note"], new_due=r["new_due"]) for r in rows]
+
+    def open_for_recipients(self, recipients: Iterable[str]) -> builtins.list[TrackedPromise]:
+        """Promises still to be kept (open or postponed) made to any of these recipients, by due date."""
+        addresses = bare_addresses(recipients)
+        if not addresses:
+            return []
+        marks = ",".join("?" * len(addresses))
+        rows = self.read(
+            _PROMISE_SELECT + f""" WHERE p.state IN ('open', 'postponed') AND EXISTS (
+                SELECT 1 FROM mail_recipients r WHERE r.message_id = p.message_id
+                AND r.address IN ({marks}))""", addresses)
+        return sorted((_promise(r) for r in rows), key=_due_sort_key)
+
+    def close(self) -> None:
+        """Close every thread's connection; the store cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+            conns, self._conns = builtins.list(self._conns.values()), {}
+        for conn in conns:
+            conn.close()
+
+    def __enter__(self) -> TrackerStore:
+        """Use the store as a context manager that closes it."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
+        self.close()
