@@ -3,45 +3,47 @@
 from __future__ import annotations
 
 import builtins
-import hashlib
 import json
 import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from server.engine.types import Analysis
 from server.tracker.dates import DueBound, due_in_range, iso_time, normalize_due, now_local
-from server.tracker.matching import (
-    bare_address,
-    bare_addresses,
-    delivery_matches,
-    normalize_message_id,
-    says_as_promised,
-    split_references,
+from server.tracker.kept import kept_by
+from server.tracker.matching import bare_address, bare_addresses, normalize_message_id, split_references
+from server.tracker.models import (
+    ACTIVE_STATES,
+    AUTO,
+    STATE_LABELS,
+    STATES,
+    TRANSITIONS,
+    InvalidTransition,
+    PromiseNotFound,
+    SchemaError,
+    SentMail,
+    StateChange,
+    TrackedPromise,
+    TrackerError,
+    TrackerUnavailable,
+    check_states,
+    due_sort_key,
+    promise_from_row,
+    synthetic_message_id,
 )
 from server.tracker.schema import SCHEMA_VERSION, migrate, schema_version
 
-STATES = ("open", "kept", "broken", "postponed", "cancelled")
-# Promises still waiting to be kept: reminders, `due`/`overdue` and the language server look at these.
-ACTIVE_STATES = ("open", "postponed")
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "open": frozenset({"kept", "broken", "postponed", "cancelled"}),
-    "postponed": frozenset({"kept", "broken", "postponed", "cancelled"}),
-    "kept": frozenset(),
-    "broken": frozenset(),
-    "cancelled": frozenset(),
-}
-STATE_LABELS = {
-    "open": "offen", "kept": "gehalten", "broken": "gebrochen", "postponed": "verschoben",
-    "cancelled": "abgesagt",
-}
-AUTO = "auto"
+__all__ = [
+    "ACTIVE_STATES", "AUTO", "STATES", "STATE_LABELS", "TRANSITIONS", "InvalidTransition", "PromiseNotFound",
+    "SchemaError", "SentMail", "StateChange", "TrackedPromise", "TrackerError", "TrackerStore",
+    "TrackerUnavailable",
+]
+
 # SQLite primary result codes that mean "try again later" (busy, locked, full disk, I/O, read-only file).
 TEMPORARY_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
 
@@ -49,106 +51,6 @@ _PROMISE_SELECT = """
     SELECT p.*, m.sender, m.recipients, m.subject, m.sender_addr
     FROM promises p JOIN mails m ON m.message_id = p.message_id
 """
-
-
-class TrackerError(Exception):
-    """Base of every tracker failure; the message is German and meant for users."""
-
-
-class TrackerUnavailable(TrackerError):
-    """The database is unusable right now (locked, disk full, I/O error, read-only): the proxy answers 4xx."""
-
-
-class SchemaError(TrackerError):
-    """The file is not a tracker database, or it was written by a newer version of versprochen."""
-
-
-class PromiseNotFound(TrackerError, LookupError):
-    """No promise has the given id."""
-
-
-class InvalidTransition(TrackerError, ValueError):
-    """A state change the state machine does not allow, or a bad new due date."""
-
-
-@dataclass(frozen=True)
-class SentMail:
-    """One outgoing mail the upstream accepted."""
-
-    message_id: str
-    sender: str
-    recipients: tuple[str, ...]
-    subject: str
-    sent: datetime
-    in_reply_to: str | None = None
-    references: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TrackedPromise:
-    """A promise as stored, with the mail it was made in and its current state."""
-
-    id: int
-    message_id: str
-    sender: str
-    recipients: tuple[str, ...]
-    subject: str
-    quote: str
-    kind: str
-    risk: str
-    deadline_text: str | None
-    due: str | None  # ISO date or date+time
-    vague: bool
-    object: str | None
-    state: str  # open|kept|broken|postponed|cancelled
-    created: datetime
-    updated: datetime
-
-
-@dataclass(frozen=True)
-class StateChange:
-    """One entry of a promise's history: who changed it, when, why and on what evidence."""
-
-    promise_id: int
-    old_state: str | None
-    new_state: str
-    by: str
-    at: datetime
-    evidence: str | None
-    note: str | None
-    new_due: str | None
-
-
-def _promise(row: sqlite3.Row) -> TrackedPromise:
-    return TrackedPromise(
-        id=row["id"], message_id=row["message_id"], sender=row["sender"],
-        recipients=tuple(json.loads(row["recipients"])), subject=row["subject"], quote=row["quote"],
-        kind=row["kind"], risk=row["risk"], deadline_text=row["deadline_text"], due=row["due"],
-        vague=bool(row["vague"]), object=row["object"], state=row["state"],
-        created=datetime.fromisoformat(row["created"]), updated=datetime.fromisoformat(row["updated"]),
-    )
-
-
-def _due_sort_key(p: TrackedPromise) -> tuple[int, str, int]:
-    return (p.due is None, p.due or "", p.id)
-
-
-def _states(state: str | Iterable[str] | None) -> tuple[str, ...] | None:
-    if state is None:
-        return None
-    wanted = (state,) if isinstance(state, str) else tuple(state)
-    for s in wanted:
-        if s not in STATES:
-            raise InvalidTransition(f"Unbekannter Status „{s}“ (erlaubt: {', '.join(STATES)})")
-    return wanted
-
-
-def synthetic_message_id(mail: SentMail, analysis: Analysis) -> str:
-    """A stable stand-in for a missing Message-ID, so a retried mail still records its promises once."""
-    parts = [mail.sender, *mail.recipients, mail.subject, iso_time(mail.sent),
-             *(p.text for p in analysis.promises)]
-    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
-    return f"<{digest}@versprochen.invalid>"
 
 
 class TrackerStore:
@@ -316,39 +218,9 @@ class TrackerStore:
                 if cur.rowcount and cur.lastrowid is not None:
                     new_ids.append(cur.lastrowid)
                     self._log(conn, cur.lastrowid, None, "open", AUTO, now, message_id, None, None)
-            for promise_id, note in self._kept_by(conn, mail, message_id, sent, refs, analysis).items():
+            for promise_id, note in kept_by(conn, mail, message_id, sent, refs, analysis).items():
                 self._change(conn, promise_id, "kept", by=AUTO, now=now, evidence=message_id, note=note)
         return new_ids
-
-    def _kept_by(self, conn: sqlite3.Connection, mail: SentMail, message_id: str, sent: str,
-                 refs: builtins.list[str], analysis: Analysis) -> dict[int, str]:
-        """Active promises this mail keeps, with a note saying how it was recognised."""
-        kept: dict[int, str] = {}
-        recipients = bare_addresses(mail.recipients)
-        if analysis.deliveries and recipients:
-            marks = ",".join("?" * len(recipients))
-            rows = conn.execute(
-                _PROMISE_SELECT + f"""WHERE p.state IN ('open', 'postponed') AND m.sender_addr = ?
-                    AND p.message_id <> ? AND m.sent <= ? AND EXISTS (
-                        SELECT 1 FROM mail_recipients r
-                        WHERE r.message_id = p.message_id AND r.address IN ({marks}))""",
-                (bare_address(mail.sender), message_id, sent, *recipients)).fetchall()
-            for row in rows:
-                for d in analysis.deliveries:
-                    if delivery_matches(d.object, row["quote"], row["object"], row["deadline_text"]):
-                        kept[row["id"]] = f"Lieferung erkannt: {d.object}"
-                        break
-        refs = [r for r in refs if r != message_id]
-        if refs and says_as_promised(analysis):
-            marks = ",".join("?" * len(refs))
-            rows = conn.execute(
-                _PROMISE_SELECT + f"""WHERE p.state IN ('open', 'postponed') AND p.message_id IN ({marks})
-                    AND m.sent <= ?""", (*refs, sent)).fetchall()
-            # A reply that delivered a specific promise of the thread says which one it keeps.
-            if not {row["id"] for row in rows} & kept.keys():
-                for row in rows:
-                    kept[row["id"]] = "Antwort im Verlauf: „wie versprochen“"
-        return kept
 
     @staticmethod
     def _log(conn: sqlite3.Connection, promise_id: int, old: str | None, new: str, by: str, at: str,
@@ -379,7 +251,7 @@ class TrackerStore:
     def set_state(self, promise_id: int, new_state: str, *, by: str, evidence: str | None = None,
                   note: str | None = None, new_due: DueBound | None = None) -> TrackedPromise:
         """Change a promise's state (open → kept|broken|postponed|cancelled) and record it in its history."""
-        _states(new_state)
+        check_states(new_state)
         if not by.strip():
             raise InvalidTransition("Wer die Änderung macht, fehlt (by)")
         if new_state == "postponed" and new_due is None:
@@ -404,7 +276,7 @@ class TrackerStore:
 
         `recipient` starting with "@" matches a whole domain; a due bound given as a date compares by day.
         """
-        states = _states(state)
+        states = check_states(state)
         where: list[str] = []
         params: list[Any] = []
         if states:
@@ -423,15 +295,15 @@ class TrackerStore:
                          f"AND {clause})")
             params.append(value)
         sql = _PROMISE_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        found = [_promise(row) for row in self.read(sql, params)]
+        found = [promise_from_row(row) for row in self.read(sql, params)]
         if due_from is not None or due_to is not None:
             found = [p for p in found if due_in_range(p.due, due_from, due_to)]
-        return sorted(found, key=_due_sort_key)
+        return sorted(found, key=due_sort_key)
 
     def get(self, promise_id: int) -> TrackedPromise | None:
         """The promise with this id, or None."""
         rows = self.read(_PROMISE_SELECT + " WHERE p.id = ?", (promise_id,))
-        return _promise(rows[0]) if rows else None
+        return promise_from_row(rows[0]) if rows else None
 
     def history(self, promise_id: int) -> builtins.list[StateChange]:
         """Every state change of a promise, oldest first (its creation included)."""
@@ -450,7 +322,7 @@ class TrackerStore:
             _PROMISE_SELECT + f""" WHERE p.state IN ('open', 'postponed') AND EXISTS (
                 SELECT 1 FROM mail_recipients r WHERE r.message_id = p.message_id
                 AND r.address IN ({marks}))""", addresses)
-        return sorted((_promise(r) for r in rows), key=_due_sort_key)
+        return sorted((promise_from_row(r) for r in rows), key=due_sort_key)
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""

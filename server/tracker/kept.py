@@ -1,0 +1,45 @@
+"""Kept detection: a later delivery of the same object, or a "wie versprochen" reply in the thread."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from server.engine.types import Analysis
+from server.tracker.matching import bare_address, bare_addresses, delivery_matches, says_as_promised
+from server.tracker.models import SentMail
+
+_CANDIDATES = """
+    SELECT p.id, p.quote, p.object, p.deadline_text
+    FROM promises p JOIN mails m ON m.message_id = p.message_id
+"""
+
+
+def kept_by(conn: sqlite3.Connection, mail: SentMail, message_id: str, sent: str,
+            refs: list[str], analysis: Analysis) -> dict[int, str]:
+    """Active promises this mail keeps, with a note saying how it was recognised."""
+    kept: dict[int, str] = {}
+    recipients = bare_addresses(mail.recipients)
+    if analysis.deliveries and recipients:
+        marks = ",".join("?" * len(recipients))
+        rows = conn.execute(
+            _CANDIDATES + f"""WHERE p.state IN ('open', 'postponed') AND m.sender_addr = ?
+                AND p.message_id <> ? AND m.sent <= ? AND EXISTS (
+                    SELECT 1 FROM mail_recipients r
+                    WHERE r.message_id = p.message_id AND r.address IN ({marks}))""",
+            (bare_address(mail.sender), message_id, sent, *recipients)).fetchall()
+        for row in rows:
+            for d in analysis.deliveries:
+                if delivery_matches(d.object, row["quote"], row["object"], row["deadline_text"]):
+                    kept[row["id"]] = f"Lieferung erkannt: {d.object}"
+                    break
+    refs = [r for r in refs if r != message_id]
+    if refs and says_as_promised(analysis):
+        marks = ",".join("?" * len(refs))
+        rows = conn.execute(
+            _CANDIDATES + f"""WHERE p.state IN ('open', 'postponed') AND p.message_id IN ({marks})
+                AND m.sent <= ?""", (*refs, sent)).fetchall()
+        # A reply that delivered a specific promise of the thread says which one it keeps.
+        if not {row["id"] for row in rows} & kept.keys():
+            for row in rows:
+                kept[row["id"]] = "Antwort im Verlauf: „wie versprochen“"
+    return kept
