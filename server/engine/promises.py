@@ -2,25 +2,317 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from lexicon import Lexicon
+from lexicon import Lexicon, Rule
+from server.engine import deadlines as deadline_rules
+from server.engine.clauses import Unit, sentences, units
 from server.engine.deadlines import DeadlineFinder
-from server.engine.types import Promise
+from server.engine.nlp import verb_forms
+from server.engine.phrases import PhraseIndex
+from server.engine.types import Deadline, Promise, Risk, Severity, Trigger
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span, Token
+
+FIRST_PERSON = frozenset({"ich", "wir"})
+PAST_ONLY = frozenset({"war", "waren", "warst", "wurde", "wurden", "hatte", "hatten", "hattest", "worden"})
+PERFECT_AUX = frozenset({"habe", "hab", "hast", "hat", "haben", "habt", "ist", "sind", "bin", "bist", "seid"})
+FUTURE_AUX = frozenset({"wird", "werde", "werden", "wirst", "werdet"})
+MODAL_CAN = frozenset({"kann", "können", "könnt", "kannst"})
+FINITE_HINTS = frozenset(
+    "ist sind wird werden bleibt bleiben steht stehen kommt kommen geht gehen läuft laufen kann können "
+    "soll sollen sollte sollten muss müssen darf dürfen hat haben gibt liegt liegen erfolgt klappt "
+    "funktioniert startet beginnt endet dauert bin war waren wurde wurden".split()
+)
+SCHEDULED = frozenset(
+    "eingeplant geplant terminiert vorgemerkt reserviert geblockt eingetragen vereinbart festgelegt "
+    "angesetzt gebucht bestellt".split()
+)
+PARTICIPLE = re.compile(
+    r"^(?:(?:an|ab|auf|aus|ein|mit|nach|vor|zu|zurück|weiter|fest|durch|vorbei|hin|her|um|frei|fertig|"
+    r"bereit|los|raus|rein|hoch|weg|dazu|gut|statt|teil)?ge\w{2,}(?:t|en)|\w{3,}iert|"
+    r"(?:be|er|ver|zer|ent|emp|über|unter)\w{3,}t)$"
+)
+RESULT_PARTICIPLES = frozenset(
+    "behoben erledigt repariert ausgetauscht getauscht geliefert angeliefert montiert korrigiert erstattet "
+    "gutgeschrieben überwiesen zugestellt versandt verschickt freigeschaltet bearbeitet ausgeführt "
+    "installiert eingerichtet abgeschlossen fertiggestellt ersetzt geprüft geklärt abgeholt gelöscht "
+    "reguliert ausgezahlt aktualisiert angepasst".split()
+)
+TAG_WORDS = frozenset({"versprochen", "ehrenwort", "großes ehrenwort"})
+DETERMINERS = frozenset(
+    "den das die der dem einen eine ein einem ihren ihre ihr ihrem unsere unseren unser dessen diese "
+    "diesen dieses".split()
+)
+NOT_OBJECTS = frozenset(
+    "sie ihnen ihr ihre ihren ich wir uns euch dir dich du team herr frau ware".split()
+)
+SEVERITY_BY_RISK: dict[Risk, Severity] = {
+    "high": Severity.WARNING, "medium": Severity.INFORMATION, "low": Severity.HINT,
+}
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A unit found to be a promise, before neighbouring context is merged in."""
+
+    unit: Unit
+    rule: Rule
+    kind: str
+    start_tok: int
+    end_tok: int
+    fired: set[str] = field(default_factory=set)
 
 
 class PromiseFinder:
-    """Finds promise clauses in a paragraph."""
+    """Finds promise clauses in a paragraph and grades their risk."""
 
     def __init__(self, lexicon: Lexicon, nlp: Language, deadlines: DeadlineFinder) -> None:
         self.lexicon = lexicon
         self.deadlines = deadlines
+        self.phrases = PhraseIndex(nlp, [r for r in lexicon.rules.values()
+                                         if r.kind in ("modifier", "implicit") and r.phrases])
+        self.commit_rule = self._one("commitment")
+        self.receive_rule = self._one("receive")
+        self.implicit_rule = self._one("implicit")
+        self.commit_lemmas = self._lemmas("commitment")
+        self.frame_lemmas = frozenset(
+            v for r in lexicon.of_kind("commitment") for v in r.option("frame_verbs", []))
+        self.receive_lemmas = self._lemmas("receive")
+        self.implicit_lemmas = self._lemmas("implicit")
+        self.staff = frozenset(s for r in lexicon.of_kind("implicit") for s in r.option("subjects", []))
+        self.verb_forms = frozenset(
+            form for r in lexicon.rules.values() for v in r.verbs for form in verb_forms(v)) | FINITE_HINTS
+        self.except_after = {r.name: frozenset(r.option("except_after", [])) for r in lexicon.of_kind("modifier")}
+
+    def _one(self, kind: str) -> Rule:
+        rules = self.lexicon.of_kind(kind)
+        if not rules:
+            raise ValueError(f"lexicon: no rule of kind {kind!r} (needed to find promises)")
+        return rules[0]
+
+    def _lemmas(self, kind: str) -> frozenset[str]:
+        out: set[str] = set()
+        for rule in self.lexicon.of_kind(kind):
+            for verb in rule.verbs:
+                out.update(verb_forms(verb).values())
+        return frozenset(out)
 
     def find(self, doc: Doc, sent: datetime) -> list[Promise]:
         """Promises in `doc`, offsets relative to `doc.text`."""
-        return []
+        return self.find_traced(doc, sent)[0]
+
+    def find_traced(self, doc: Doc, sent: datetime) -> tuple[list[Promise], set[str]]:
+        """Promises plus the names of every rule that fired (for the lexicon's example tests)."""
+        matches = self.phrases.matches(doc)
+        found_deadlines = self.deadlines.find(doc.text, sent)
+        promises: list[Promise] = []
+        fired: set[str] = set()
+        for sentence in sentences(doc):
+            if sentence.text.rstrip().endswith("?"):
+                continue
+            sentence_units = units(sentence, self.verb_forms)
+            candidates = []
+            for unit in sentence_units:
+                cand = self._classify(doc, unit, matches, found_deadlines, sent, fired)
+                if cand is not None:
+                    candidates.append(cand)
+            for cand, (start_tok, end_tok) in zip(candidates, _merge_spans(sentence, candidates), strict=True):
+                cand.start_tok, cand.end_tok = start_tok, end_tok
+                promise = self._build(doc, cand, matches, found_deadlines, sent)
+                fired |= cand.fired | {promise.rule} | {t.rule for t in promise.triggers}
+                promises.append(promise)
+        return promises, fired
+
+    # -- classification -------------------------------------------------------------------------
+
+    def _classify(self, doc: Doc, unit: Unit, matches: PhraseMatches, found: Sequence[Deadline],
+                  sent: datetime, fired: set[str]) -> Candidate | None:
+        main = doc[unit.main.start:unit.main.end]
+        core = doc[unit.main.start:unit.end]
+        words = {t.lower_ for t in core}
+        if any(doc[c.start:c.end].text.strip(" ,.!").lower() in TAG_WORDS for c in unit.after):
+            return Candidate(unit, self.commit_rule, "explicit", unit.start, unit.end)
+        excluded = self._exclusions(main, matches)
+        if excluded:
+            fired |= excluded
+            return None
+        deadline = _first_in(found, unit.sentence.doc[unit.start:unit.end])
+        future = _is_future(deadline, sent)
+        past = _is_past(main)
+        first = bool(words & FIRST_PERSON)
+        if first:
+            return self._first_person(unit, main, core, deadline, future, past)
+        lemmas = {t.lemma_ for t in main}
+        if "Sie" in {t.text for t in main[1:]} | ({main[0].text} if len(main) else set()) and (
+            lemmas & self.receive_lemmas) and not past and not (words & PERFECT_AUX):
+            return Candidate(unit, self.receive_rule, "explicit", unit.start, unit.end)
+        return self._third_person(unit, main, matches, deadline, future, past)
+
+    def _exclusions(self, main: Span, matches: PhraseMatches) -> set[str]:
+        out = set()
+        for rule, start, end in matches.within(main.start, main.end):
+            if rule.kind != "modifier" or rule.option("effect") != "exclude":
+                continue
+            after = main.doc[end].lower_ if end < len(main.doc) else ""
+            if after in self.except_after.get(rule.name, frozenset()):
+                continue
+            out.add(rule.name)
+        return out
+
+    def _first_person(self, unit: Unit, main: Span, core: Span, deadline: Deadline | None,
+                      future: bool, past: bool) -> Candidate | None:
+        lemmas = {t.lemma_ for t in core}
+        main_words = {t.lower_ for t in main}
+        scheduled = bool(main_words & SCHEDULED)
+        if past and not (scheduled and future):
+            return None
+        can = bool(main_words & MODAL_CAN)
+        kind = "implicit" if can or scheduled else "explicit"
+        if lemmas & self.frame_lemmas or (lemmas & self.commit_lemmas - {"müssen"}):
+            if main_words & {"muss", "müssen"} and not future:
+                return None  # "die muss ich erst einscannen": an explanation, not a commitment
+            return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
+        if future and any(t.lower_ in self.verb_forms or t.lemma_ != t.lower_ for t in main):
+            return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
+        return None
+
+    def _third_person(self, unit: Unit, main: Span, matches: PhraseMatches, deadline: Deadline | None,
+                      future: bool, past: bool) -> Candidate | None:
+        words = [t.lower_ for t in main]
+        word_set = set(words)
+        if "leider" in word_set or "Sie" in {t.text for t in main[1:]} and word_set & (MODAL_CAN | {"müssen"}):
+            return None
+        implicit_hits = [r for r, _, _ in matches.within(main.start, main.end) if r.kind == "implicit"]
+        absolute = any(r.option("effect") == "high" and r.name == "AbsoluteWords"
+                       for r, _, _ in matches.within(main.start, main.end))
+        scheduled = bool(word_set & SCHEDULED)
+        if past and not ((scheduled or implicit_hits) and future):
+            return None
+        has_verb = any(w in self.verb_forms for w in words) or any(t.lemma_ != t.lower_ for t in main)
+        if not has_verb:
+            return None
+        future_passive = bool(word_set & FUTURE_AUX) and any(
+            PARTICIPLE.match(w) or w in RESULT_PARTICIPLES for w in words) and "worden" not in word_set
+        staff = any(w in self.staff for w in words) and bool({t.lemma_ for t in main} & (
+            self.implicit_lemmas | self.commit_lemmas))
+        if (future and (has_verb or implicit_hits)) or (implicit_hits and (absolute or future)) or (
+            future_passive and (future or word_set & RESULT_PARTICIPLES)) or absolute or staff or implicit_hits:
+            return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)
+        return None
+
+    # -- building the finding -------------------------------------------------------------------
+
+    def _build(self, doc: Doc, cand: Candidate, matches: PhraseMatches, found: Sequence[Deadline],
+               sent: datetime) -> Promise:
+        span = doc[cand.start_tok:cand.end_tok]
+        start, end = span.start_char, span.end_char
+        own = doc[cand.unit.start:cand.unit.end]
+        deadline = _first_in(found, own) or _first_in(found, span)
+        triggers = [Trigger(rule.name, doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), doc[a:b].text)
+                    for rule, a, b in matches.within(span.start, span.end)
+                    if rule.kind == "modifier" and rule.option("effect") in ("high", "low")]
+        if deadline is not None and not deadline.vague and deadline_rules.is_tight(deadline, sent):
+            tight = self.lexicon.rules.get("TightDeadlines")
+            if tight is not None:
+                triggers.append(Trigger(tight.name, deadline.start, deadline.end, deadline.text))
+        risk, deciding = _grade(triggers, cand.kind, self.lexicon)
+        rule = cand.rule
+        message_rule = self.lexicon.rules.get(deciding.rule) if deciding else None
+        message = (message_rule.message.replace("{trigger}", deciding.text)
+                   if message_rule and deciding else rule.message)
+        reason = message_rule.reason if message_rule else rule.reason
+        severity = Severity(self.lexicon.severity(rule, SEVERITY_BY_RISK[risk].value)) \
+            if rule.name in self.lexicon.severity_overrides else SEVERITY_BY_RISK[risk]
+        return Promise(
+            start=start, end=end, text=doc.text[start:end], kind=cand.kind,  # type: ignore[arg-type]
+            risk=risk, rule=rule.name, message=message, reason=reason, severity=severity,
+            deadline=deadline, triggers=tuple(triggers), object=_object_of(own, deadline),
+        )
+
+
+def _grade(triggers: Sequence[Trigger], kind: str, lexicon: Lexicon) -> tuple[Risk, Trigger | None]:
+    """Risk from the triggers: a hedge wins, then absolute words, then conditions, then third parties."""
+    by_rule: dict[str, Trigger] = {}
+    for t in triggers:
+        by_rule.setdefault(t.rule, t)
+    for name, risk in (("Hedges", "low"), ("AbsoluteWords", "high"), ("Conditions", "low"),
+                       ("TightDeadlines", "high"), ("ThirdParties", "high")):
+        if name in by_rule:
+            return risk, by_rule[name]  # type: ignore[return-value]
+    for t in triggers:  # team rule files with their own effect
+        rule = lexicon.rules.get(t.rule)
+        if rule is not None:
+            return rule.option("effect"), t
+    return "medium", None
+
+
+def _merge_spans(sentence: Span, candidates: Sequence[Candidate]) -> list[tuple[int, int]]:
+    """Each promise's token span, widened over the non-promise clauses of its sentence next to it."""
+    spans = []
+    for n, cand in enumerate(candidates):
+        start = cand.unit.start if n else sentence.start
+        end = candidates[n + 1].unit.start if n + 1 < len(candidates) else sentence.end
+        # Leading material before the first promise belongs to it only when it is in the same unit run.
+        spans.append((start, end))
+    return [_trim(sentence.doc, a, b) for a, b in spans]
+
+
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space) and doc[end - 1].text not in ")”\"":
+        end -= 1
+    while start < end and (doc[start].is_punct or doc[start].is_space):
+        start += 1
+    return start, end
+
+
+def _first_in(found: Iterable[Deadline], span: Span) -> Deadline | None:
+    a, b = span.start_char, span.end_char
+    return next((d for d in found if d.start >= a and d.end <= b), None)
+
+
+def _is_future(deadline: Deadline | None, sent: datetime) -> bool:
+    if deadline is None:
+        return False
+    if deadline.vague or deadline.due is None:
+        return True  # vague, event-bound or ambiguous deadlines all lie ahead
+    due = deadline.due.date() if isinstance(deadline.due, datetime) else deadline.due
+    return isinstance(due, date) and due >= sent.date()
+
+
+def _is_past(main: Span) -> bool:
+    words = [t.lower_ for t in main]
+    if set(words) & PAST_ONLY:
+        return True
+    if set(words) & PERFECT_AUX:
+        return any(PARTICIPLE.match(w) and w not in SCHEDULED for w in words)
+    return False
+
+
+def _object_of(span: Span, deadline: Deadline | None) -> str | None:
+    """What was promised: the first noun after a determiner outside the deadline phrase."""
+    prev = ""
+    for tok in span:
+        inside = deadline is not None and deadline.start <= tok.idx < deadline.end
+        if (not inside and tok.text[:1].isupper() and tok.is_alpha and tok.lower_ not in NOT_OBJECTS
+                and prev in DETERMINERS and tok.i != span.start):
+            return tok.text
+        prev = tok.lower_
+    return None
+
+
+class PhraseMatches:
+    """Phrase matches of one Doc, queryable by token range."""
+
+    def __init__(self, found: list[tuple[Rule, int, int]]) -> None:
+        self.found = found
+
+    def within(self, start: int, end: int) -> list[tuple[Rule, int, int]]:
+        """Matches lying fully inside tokens [start, end)."""
+        return [m for m in self.found if m[1] >= start and m[2] <= end]

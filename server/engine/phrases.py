@@ -1,0 +1,35 @@
+"""Phrase lists of rule files matched case-insensitively over a spaCy Doc (one PhraseMatcher for all)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from lexicon import Rule
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+    from server.engine.promises import PhraseMatches
+
+
+class PhraseIndex:
+    """All phrases of the given rules in one PhraseMatcher on the LOWER attribute."""
+
+    def __init__(self, nlp: Language, rules: Iterable[Rule]) -> None:
+        from spacy.matcher import PhraseMatcher
+
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.rules: dict[int, Rule] = {}
+        for rule in rules:
+            patterns = [nlp.make_doc(p.lower()) for p in rule.phrases if p.strip()]
+            if patterns:
+                self.matcher.add(rule.name, patterns)
+                self.rules[nlp.vocab.strings[rule.name]] = rule
+
+    def matches(self, doc: Doc) -> PhraseMatches:
+        """(rule, start token, end token) for every phrase occurrence in `doc`."""
+        from server.engine.promises import PhraseMatches
+
+        return PhraseMatches([(self.rules[mid], start, end) for mid, start, end in self.matcher(doc)])
