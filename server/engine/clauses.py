@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from server.engine.nlp import is_noun_like
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -79,7 +81,7 @@ def _ends_sentence(doc: Doc, i: int) -> bool:
         return False
     if text.endswith("."):
         word = text[:-1].lower()
-        if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+        if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.endswith("nr"):
             return False
         if text[:-1].isdigit() and (nxt.lower_ in MONTHS or nxt.is_lower or nxt.lower_ in ("kw", "woche")):
             return False  # "am 3. Dezember", "18. KW"
@@ -130,7 +132,12 @@ def sentences(doc: Doc) -> list[Span]:
 
 
 def _has_verb_hint(tokens: list[Token], verb_forms: frozenset[str]) -> bool:
-    return any(t.lower_ in verb_forms or t.lemma_ != t.lower_ for t in tokens)
+    return any(is_verb(t, verb_forms) for t in tokens)
+
+
+def is_verb(token: Token, verb_forms: frozenset[str]) -> bool:
+    """A known verb form that is not capitalised as a noun."""
+    return token.lower_ in verb_forms and not is_noun_like(token)
 
 
 def _role(tokens: list[Token], verb_forms: frozenset[str], first: bool) -> str:
@@ -152,6 +159,8 @@ def _role(tokens: list[Token], verb_forms: frozenset[str], first: bool) -> str:
         return "sub"
     if not first and head in ("wie", "was", "wo", "wann", "warum", "welche") and len(words) > 2:
         return "sub"
+    if len(words) == 1 and not first:
+        return "frag"  # ", versprochen." / ", garantiert."
     has_verb = _has_verb_hint(words, verb_forms)
     last = words[-1].lower_
     if not first and not any(t.lower_ in PRONOUNS for t in words) and (

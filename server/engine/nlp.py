@@ -9,9 +9,22 @@ from lexicon import Lexicon, Verb
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Token
 
 # Prefixes that take no "ge-" in the participle (bestellen -> bestellt, erledigen -> erledigt).
 INSEPARABLE = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer", "über", "hinter", "wider")
+
+
+# Characters after which the next word starts a sentence (or a line) and may be capitalised anyway.
+SENTENCE_STARTERS = frozenset({".", "!", "?", ":", "\n", "-", "–", "(", "\"", "„", "“", "»"})
+
+
+def is_noun_like(token: Token) -> bool:
+    """A capitalised word inside a sentence is a noun ("120 Zusagen"), not a verb form."""
+    if not token.text[:1].isupper() or token.is_upper or token.i == 0:
+        return False
+    prev = token.doc[token.i - 1]
+    return not ("\n" in prev.whitespace_ or prev.is_space or prev.text[-1:] in SENTENCE_STARTERS)
 
 
 def _stem(infinitive: str) -> str:
@@ -76,7 +89,7 @@ def make_nlp(lexicon: Lexicon, extra_lemmas: Iterable[tuple[str, str]] = ()) -> 
     def set_lemmas(doc):  # type: ignore[no-untyped-def]
         for token in doc:
             lower = token.lower_
-            token.lemma_ = table.get(lower, lower)
+            token.lemma_ = lower if is_noun_like(token) else table.get(lower, lower)
         return doc
 
     nlp.add_pipe(component)

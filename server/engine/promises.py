@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from lexicon import Lexicon, Rule
 from server.engine import deadlines as deadline_rules
-from server.engine.clauses import Unit, sentences, units
+from server.engine.clauses import Unit, is_verb, sentences, units
 from server.engine.deadlines import DeadlineFinder
-from server.engine.nlp import verb_forms
+from server.engine.nlp import is_noun_like, verb_forms
 from server.engine.phrases import PhraseIndex
 from server.engine.types import Deadline, Promise, Risk, Severity, Trigger
 
@@ -32,7 +32,7 @@ FINITE_HINTS = frozenset(
 )
 SCHEDULED = frozenset(
     "eingeplant geplant terminiert vorgemerkt reserviert geblockt eingetragen vereinbart festgelegt "
-    "angesetzt gebucht bestellt".split()
+    "angesetzt gebucht".split()
 )
 PARTICIPLE = re.compile(
     r"^(?:(?:an|ab|auf|aus|ein|mit|nach|vor|zu|zurück|weiter|fest|durch|vorbei|hin|her|um|frei|fertig|"
@@ -42,7 +42,7 @@ PARTICIPLE = re.compile(
 RESULT_PARTICIPLES = frozenset(
     "behoben erledigt repariert ausgetauscht getauscht geliefert angeliefert montiert korrigiert erstattet "
     "gutgeschrieben überwiesen zugestellt versandt verschickt freigeschaltet bearbeitet ausgeführt "
-    "installiert eingerichtet abgeschlossen fertiggestellt ersetzt geprüft geklärt abgeholt gelöscht "
+    "installiert eingerichtet abgeschlossen fertiggestellt ersetzt geklärt abgeholt gelöscht "
     "reguliert ausgezahlt aktualisiert angepasst".split()
 )
 TAG_WORDS = frozenset({"versprochen", "ehrenwort", "großes ehrenwort"})
@@ -53,6 +53,7 @@ DETERMINERS = frozenset(
 NOT_OBJECTS = frozenset(
     "sie ihnen ihr ihre ihren ich wir uns euch dir dich du team herr frau ware".split()
 )
+BACK_REFERENCES = frozenset({"das", "dies", "darauf", "dafür", "daran", "drauf"})
 SEVERITY_BY_RISK: dict[Risk, Severity] = {
     "high": Severity.WARNING, "medium": Severity.INFORMATION, "low": Severity.HINT,
 }
@@ -118,11 +119,15 @@ class PromiseFinder:
             if sentence.text.rstrip().endswith("?"):
                 continue
             sentence_units = units(sentence, self.verb_forms)
-            candidates = []
+            candidates: list[Candidate] = []
             for unit in sentence_units:
                 cand = self._classify(doc, unit, matches, found_deadlines, sent, fired)
-                if cand is not None:
-                    candidates.append(cand)
+                if cand is None:
+                    continue
+                if candidates and self._refers_back(doc, cand):
+                    candidates[-1].kind = "explicit"  # "…, das kann ich Ihnen versprechen"
+                    continue
+                candidates.append(cand)
             for cand, (start_tok, end_tok) in zip(candidates, _merge_spans(sentence, candidates), strict=True):
                 cand.start_tok, cand.end_tok = start_tok, end_tok
                 promise = self._build(doc, cand, matches, found_deadlines, sent)
@@ -149,11 +154,17 @@ class PromiseFinder:
         first = bool(words & FIRST_PERSON)
         if first:
             return self._first_person(unit, main, core, deadline, future, past)
-        lemmas = {t.lemma_ for t in main}
+        lemmas = _verb_lemmas(main)
         if "Sie" in {t.text for t in main[1:]} | ({main[0].text} if len(main) else set()) and (
             lemmas & self.receive_lemmas) and not past and not (words & PERFECT_AUX):
             return Candidate(unit, self.receive_rule, "explicit", unit.start, unit.end)
         return self._third_person(unit, main, matches, deadline, future, past)
+
+    def _refers_back(self, doc: Doc, cand: Candidate) -> bool:
+        """A promise frame about the clause before it ("das garantiere ich Ihnen", "darauf …")."""
+        main = doc[cand.unit.main.start:cand.unit.main.end]
+        head = main[0].lower_ if len(main) else ""
+        return head in BACK_REFERENCES and bool(_verb_lemmas(main) & self.frame_lemmas)
 
     def _exclusions(self, main: Span, matches: PhraseMatches) -> set[str]:
         out = set()
@@ -168,7 +179,7 @@ class PromiseFinder:
 
     def _first_person(self, unit: Unit, main: Span, core: Span, deadline: Deadline | None,
                       future: bool, past: bool) -> Candidate | None:
-        lemmas = {t.lemma_ for t in core}
+        lemmas = _verb_lemmas(core)
         main_words = {t.lower_ for t in main}
         scheduled = bool(main_words & SCHEDULED)
         if past and not (scheduled and future):
@@ -179,7 +190,7 @@ class PromiseFinder:
             if main_words & {"muss", "müssen"} and not future:
                 return None  # "die muss ich erst einscannen": an explanation, not a commitment
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
-        if future and any(t.lower_ in self.verb_forms or t.lemma_ != t.lower_ for t in main):
+        if future and any(is_verb(t, self.verb_forms) for t in main):
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
         return None
 
@@ -195,15 +206,15 @@ class PromiseFinder:
         scheduled = bool(word_set & SCHEDULED)
         if past and not ((scheduled or implicit_hits) and future):
             return None
-        has_verb = any(w in self.verb_forms for w in words) or any(t.lemma_ != t.lower_ for t in main)
+        has_verb = any(is_verb(t, self.verb_forms) for t in main)
         if not has_verb:
             return None
         future_passive = bool(word_set & FUTURE_AUX) and any(
             PARTICIPLE.match(w) or w in RESULT_PARTICIPLES for w in words) and "worden" not in word_set
-        staff = any(w in self.staff for w in words) and bool({t.lemma_ for t in main} & (
+        staff = any(w in self.staff for w in words) and bool(_verb_lemmas(main) & (
             self.implicit_lemmas | self.commit_lemmas))
         if (future and (has_verb or implicit_hits)) or (implicit_hits and (absolute or future)) or (
-            future_passive and (future or word_set & RESULT_PARTICIPLES)) or absolute or staff or implicit_hits:
+            future_passive and (future or word_set & RESULT_PARTICIPLES)) or absolute or staff:
             return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)
         return None
 
@@ -215,9 +226,13 @@ class PromiseFinder:
         start, end = span.start_char, span.end_char
         own = doc[cand.unit.start:cand.unit.end]
         deadline = _first_in(found, own) or _first_in(found, span)
+        inside = matches.within(span.start, span.end)
+        # Words inside "wie versprochen" and similar markers do not grade the promise.
+        masked = [(a, b) for rule, a, b in inside if rule.option("masks_triggers")]
         triggers = [Trigger(rule.name, doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), doc[a:b].text)
-                    for rule, a, b in matches.within(span.start, span.end)
-                    if rule.kind == "modifier" and rule.option("effect") in ("high", "low")]
+                    for rule, a, b in inside
+                    if rule.kind == "modifier" and rule.option("effect") in ("high", "low")
+                    and not any(ma <= a and b <= mb for ma, mb in masked)]
         if deadline is not None and not deadline.vague and deadline_rules.is_tight(deadline, sent):
             tight = self.lexicon.rules.get("TightDeadlines")
             if tight is not None:
@@ -272,6 +287,11 @@ def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _verb_lemmas(span: Span) -> set[str]:
+    """Lemmas of the tokens in a span that are not nouns."""
+    return {t.lemma_ for t in span if not is_noun_like(t)}
+
+
 def _first_in(found: Iterable[Deadline], span: Span) -> Deadline | None:
     a, b = span.start_char, span.end_char
     return next((d for d in found if d.start >= a and d.end <= b), None)
@@ -290,6 +310,8 @@ def _is_past(main: Span) -> bool:
     words = [t.lower_ for t in main]
     if set(words) & PAST_ONLY:
         return True
+    if set(words) & FUTURE_AUX:
+        return False  # "ist bekannt und wird … behoben": the future part decides
     if set(words) & PERFECT_AUX:
         return any(PARTICIPLE.match(w) and w not in SCHEDULED for w in words)
     return False
