@@ -13,6 +13,8 @@ from server import __version__
 # They import only argparse-level things at module level so `versprochen --help` stays fast.
 COMMAND_MODULES = (
     "server.check_cmd",
+    "server.tracker.command",
+    "server.tracker.remind_command",
 )
 
 
