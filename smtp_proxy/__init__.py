@@ -1,0 +1,1 @@
+"""The SMTP proxy: relays outgoing mail unchanged plus one `X-Versprochen` header and records promises."""

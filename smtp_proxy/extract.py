@@ -1,0 +1,158 @@
+"""Best-effort extraction for one relayed message: MIME body → engine → the `X-Versprochen` header.
+
+Pure functions run in a worker (a process by default, so parsing and analysis never compete with
+the relay for the event loop's core); the proxy only ever sees an `Extraction`, never an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import getaddresses
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from server.engine.types import Analysis
+
+log = logging.getLogger(__name__)
+
+HEADER_NAME = "X-Versprochen"
+
+
+class Analyzer(Protocol):
+    """What the proxy needs from the engine."""
+
+    def analyze(self, text: str, sent: datetime | None = None) -> Analysis:
+        """Findings for one text."""
+        ...
+
+
+ParseFn = Callable[[bytes], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MailFacts:
+    """The tracker's view of a relayed mail (becomes a `SentMail` once the upstream accepted it)."""
+
+    message_id: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    sent: datetime
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What extraction produced for one message; `analysis` is None when it failed."""
+
+    header: str
+    analysis: Analysis | None = None
+    facts: MailFacts | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def header_bytes(self) -> bytes:
+        """The one header line prepended to the message (ASCII, CRLF)."""
+        return f"{HEADER_NAME}: {self.header}\r\n".encode("ascii", "replace")
+
+
+def failed(error: str) -> Extraction:
+    """The extraction result for a failure kind (`timeout`, `parse`, `unavailable`)."""
+    return Extraction(header=f"error={error}", error=error)
+
+
+def header_value(analysis: Analysis) -> str:
+    """'2 Zusagen; naechste Frist 2026-11-27' (ASCII on purpose: no RFC 2047 needed)."""
+    count = len(analysis.promises)
+    text = f"{count} {'Zusage' if count == 1 else 'Zusagen'}"
+    dues = [p.deadline.due_iso() for p in analysis.promises if p.deadline is not None]
+    known = sorted(d for d in dues if d)
+    if known:
+        text += f"; naechste Frist {known[0]}"
+    return text
+
+
+def _field(headers: Any, name: str) -> Any:
+    if isinstance(headers, dict):
+        return headers.get(name, headers.get(name.rstrip("_")))
+    return getattr(headers, name, None)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value if v)
+    return tuple(str(value).split())
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    """Recipients as 'Name <addr>' or 'addr', one entry per address."""
+    out = []
+    for name, addr in getaddresses([_text(value)]):
+        if addr:
+            out.append(f"{name} <{addr}>" if name else addr)
+    return tuple(out)
+
+
+def mail_facts(parsed: Any, raw: bytes, envelope_from: str, envelope_to: Sequence[str],
+               now: datetime) -> MailFacts:
+    """Tracker facts from the parsed headers, falling back on the envelope where headers are missing."""
+    headers = parsed.headers
+    date = _field(headers, "date")
+    sent = date.replace(tzinfo=None) if isinstance(date, datetime) else now
+    message_id = _text(_field(headers, "message_id")).strip()
+    if not message_id:
+        # Stable across retries of the same message, so the tracker's idempotency still holds.
+        message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@versprochen.invalid>"
+    recipients = _addresses(_field(headers, "to")) + _addresses(_field(headers, "cc"))
+    in_reply_to = _text(_field(headers, "in_reply_to")).strip() or None
+    return MailFacts(
+        message_id=message_id,
+        sender=_text(_field(headers, "from_")).strip() or envelope_from,
+        recipients=recipients or tuple(envelope_to),
+        subject=_text(_field(headers, "subject")),
+        sent=sent,
+        in_reply_to=in_reply_to,
+        references=_ids(_field(headers, "references")),
+    )
+
+
+def default_parse(raw: bytes) -> Any:
+    """The engine's MIME parser (imported late: it is only needed inside the worker)."""
+    from server.engine.mime import parse_message
+
+    return parse_message(raw)
+
+
+def analyze_message(raw: bytes, analyzer: Analyzer, envelope_from: str, envelope_to: Sequence[str],
+                    parse: ParseFn = default_parse) -> Extraction:
+    """Parse the message and run the engine on its body; failures become an `error=parse` result."""
+    now = datetime.now().replace(microsecond=0)
+    try:
+        parsed = parse(raw)
+        facts = mail_facts(parsed, raw, envelope_from, envelope_to, now)
+        body = parsed.body if isinstance(parsed.body, str) else ""
+    except Exception:
+        log.exception("MIME-Auswertung fehlgeschlagen")
+        return failed("parse")
+    try:
+        analysis = analyzer.analyze(body, facts.sent)
+    except Exception:
+        log.exception("Analyse fehlgeschlagen (%s)", facts.message_id)
+        return failed("parse")
+    warnings = tuple(str(w) for w in (getattr(parsed, "warnings", None) or ()))
+    return Extraction(header=header_value(analysis), analysis=analysis, facts=facts, warnings=warnings)

@@ -1,0 +1,120 @@
+"""Records promises of accepted mails in the tracker, from one dedicated thread (one SQLite connection).
+
+Recording happens after the upstream accepted the mail and never delays or fails the mail: the
+reply to the client does not wait for it, and errors are only logged. Jobs run first-in first-out
+so kept detection sees mails in the order they were sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from smtp_proxy.extract import MailFacts
+
+if TYPE_CHECKING:
+    from server.engine.types import Analysis
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    """The part of `server.tracker.store.TrackerStore` the proxy uses."""
+
+    def record_mail(self, mail: Any, analysis: Analysis) -> list[int]:
+        """Record one accepted mail; returns the new promise ids."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
+StoreFactory = Callable[[], Store]
+
+
+def default_store_factory(path: Path | None) -> StoreFactory:
+    """A factory opening the tracker database (the default path when `path` is None)."""
+
+    def open_store() -> Store:
+        from server.tracker.store import TrackerStore
+
+        return TrackerStore(path if path is not None else TrackerStore.default_path())
+
+    return open_store
+
+
+def to_sent_mail(facts: MailFacts) -> Any:
+    """The tracker's `SentMail` for our facts (imported late: only the recording thread needs it)."""
+    from server.tracker.store import SentMail
+
+    return SentMail(message_id=facts.message_id, sender=facts.sender, recipients=facts.recipients,
+                    subject=facts.subject, sent=facts.sent, in_reply_to=facts.in_reply_to,
+                    references=facts.references)
+
+
+class TrackerRecorder:
+    """Queues `record_mail` calls onto one thread that owns the store."""
+
+    def __init__(self, store_factory: StoreFactory,
+                 convert: Callable[[MailFacts], Any] = to_sent_mail) -> None:
+        self._factory = store_factory
+        self._convert = convert
+        self._store: Store | None = None
+        self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="versprochen-tracker")
+        self._pending: set[asyncio.Future[None]] = set()
+        self.recorded = 0
+        self.failures = 0
+
+    def _get_store(self) -> Store:
+        if self._store is None:
+            self._store = self._factory()
+        return self._store
+
+    async def open(self) -> None:
+        """Open the store now, so a bad database path stops the proxy at start-up, not per mail."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._get_store)
+
+    def submit(self, facts: MailFacts, analysis: Analysis) -> None:
+        """Record in the background; the caller does not wait."""
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self._record, facts, analysis)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+
+    def _record(self, facts: MailFacts, analysis: Analysis) -> None:
+        try:
+            ids = self._get_store().record_mail(self._convert(facts), analysis)
+        except Exception:
+            self.failures += 1
+            log.exception("Zusagen von %s nicht im Tracker gespeichert", facts.message_id)
+            return
+        self.recorded += 1
+        log.debug("%s: %d neue Zusagen im Tracker", facts.message_id, len(ids))
+
+    async def run(self, job: Callable[[Store], T]) -> T:
+        """Run `job(store)` on the tracker thread (reminder cycles share the store this way)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, lambda: job(self._get_store()))
+
+    async def drain(self) -> None:
+        """Wait until every submitted recording has finished."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Finish pending recordings, then close the store and its thread."""
+        await self.drain()
+
+        def shut() -> None:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
+        self._executor.shutdown(wait=True)

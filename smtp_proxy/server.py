@@ -1,0 +1,105 @@
+"""Start-up, serving and orderly shutdown of the proxy (engine first, then the listening socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import weakref
+from collections.abc import Awaitable, Callable
+
+from smtp_proxy.handler import ProxyHandler, ProxySMTP
+from smtp_proxy.pool import AnalyzerFactory, ExtractionPool
+from smtp_proxy.recorder import StoreFactory, TrackerRecorder
+from smtp_proxy.relay import UpstreamRelay, close_idle
+from smtp_proxy.settings import ProxySettings
+
+log = logging.getLogger(__name__)
+
+# Seconds a shutdown waits for messages being relayed right now before closing connections.
+SHUTDOWN_GRACE = 30.0
+
+ReminderJob = Callable[[TrackerRecorder], Awaitable[object]]
+
+
+class ProxyServer:
+    """One running proxy: extraction workers, upstream relay, tracker recorder and the SMTP listener."""
+
+    def __init__(self, settings: ProxySettings, analyzer_factory: AnalyzerFactory,
+                 store_factory: StoreFactory | None, *, reminder: ReminderJob | None = None) -> None:
+        self.settings = settings
+        self.pool = ExtractionPool(analyzer_factory, workers=settings.workers, budget=settings.extract_budget)
+        self.relay = UpstreamRelay(settings.upstream_host, settings.upstream_port, timeout=settings.timeout,
+                                   pool_size=settings.pool_size, local_hostname=settings.hostname)
+        self.recorder = TrackerRecorder(store_factory) if store_factory is not None else None
+        self.handler = ProxyHandler(self.relay, self.pool, self.recorder)
+        self.reminder = reminder
+        self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[ProxySMTP] = weakref.WeakSet()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _session(self) -> ProxySMTP:
+        session = ProxySMTP(
+            self.handler, allow=self.settings.allow, data_size_limit=self.settings.max_size,
+            enable_SMTPUTF8=True, decode_data=False, hostname=self.settings.hostname,
+            ident="versprochen", timeout=self.settings.client_timeout, loop=asyncio.get_running_loop())
+        self._sessions.add(session)
+        return session
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on."""
+        assert self._server is not None and self._server.sockets
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        """Build the engine and open the tracker, then listen; errors surface before any mail is taken."""
+        await self.pool.start()
+        if self.recorder is not None:
+            await self.recorder.open()
+        self._server = await asyncio.get_running_loop().create_server(
+            self._session, host=self.settings.listen_host, port=self.settings.listen_port)
+        if self.reminder is not None and self.settings.remind_every:
+            self._tasks.append(asyncio.create_task(self._remind_loop(self.settings.remind_every)))
+        log.info("versprochen proxy lauscht auf %s:%d, Upstream %s:%d", self.settings.listen_host,
+                 self.port, self.settings.upstream_host, self.settings.upstream_port)
+
+    async def _remind_loop(self, every: float) -> None:
+        assert self.reminder is not None and self.recorder is not None
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.reminder(self.recorder)
+            except Exception:
+                log.exception("Erinnerungslauf fehlgeschlagen")
+
+    async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Stop listening, let messages in flight finish, then close everything."""
+        for task in self._tasks:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.handler.idle.wait(), timeout=grace)
+        for session in list(self._sessions):
+            # Clients mid-transaction got no 250, so they keep the message and retry.
+            if session.transport is not None:
+                session.transport.close()
+        await close_idle(self.relay)
+        if self.recorder is not None:
+            await self.recorder.close()
+        await self.pool.close()
+        log.info("versprochen proxy beendet: %s", dict(self.handler.stats))
+
+    async def serve_until_signal(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop in order."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
