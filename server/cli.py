@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "server.check_cmd",
     "server.tracker.command",
     "server.tracker.remind_command",
+    "smtp_proxy.command",
 )
 
 
