@@ -119,6 +119,18 @@ class Engine:
             truncated_at=truncated_at,
         )
 
+    def fired_rules(self, text: str, sent: datetime | None = None) -> set[str]:
+        """Names of every rule that fired anywhere in `text` (used by the lexicon's example tests)."""
+        sent = (sent or datetime.now()).replace(second=0, microsecond=0)
+        analysis = self.analyze(text, sent)
+        fired = {f.rule for f in (*analysis.jargon, *analysis.deliveries)}
+        for offset, para in paragraphs(text, Region(0, len(text))):
+            del offset
+            fired |= self.promise_finder.find_traced(self.nlp(para), sent)[1]
+            if any(d.vague for d in self.deadlines.find(para, sent)):
+                fired |= {r.name for r in self.lexicon.of_kind("vague")}
+        return fired
+
     def _quoted_promises(self, text: str, quoted: Iterable[Region], sent: datetime,
                          limit: int) -> Iterator[Promise]:
         for region in quoted:

@@ -153,7 +153,7 @@ class PromiseFinder:
         past = _is_past(main)
         first = bool(words & FIRST_PERSON)
         if first:
-            return self._first_person(unit, main, core, deadline, future, past)
+            return self._first_person(unit, main, core, matches, future, past)
         lemmas = _verb_lemmas(main)
         if "Sie" in {t.text for t in main[1:]} | ({main[0].text} if len(main) else set()) and (
             lemmas & self.receive_lemmas) and not past and not (words & PERFECT_AUX):
@@ -177,7 +177,7 @@ class PromiseFinder:
             out.add(rule.name)
         return out
 
-    def _first_person(self, unit: Unit, main: Span, core: Span, deadline: Deadline | None,
+    def _first_person(self, unit: Unit, main: Span, core: Span, matches: PhraseMatches,
                       future: bool, past: bool) -> Candidate | None:
         lemmas = _verb_lemmas(core)
         main_words = {t.lower_ for t in main}
@@ -192,6 +192,10 @@ class PromiseFinder:
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
         if future and any(is_verb(t, self.verb_forms) for t in main):
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
+        in_main = matches.within(main.start, main.end)
+        if any(r.kind == "implicit" for r, _, _ in in_main) and (future or any(
+                r.name == "AbsoluteWords" for r, _, _ in in_main)):
+            return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)  # "Wir sind … erreichbar"
         return None
 
     def _third_person(self, unit: Unit, main: Span, matches: PhraseMatches, deadline: Deadline | None,

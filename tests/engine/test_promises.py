@@ -1,0 +1,92 @@
+"""Promise detection: what counts as a promise, its kind and its risk, and what must stay clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.engine import Engine
+from tests.conftest import MONDAY
+
+# (sentence, kind, risk) — one promise expected, its span overlapping the sentence.
+PROMISES = [
+    ("Ich schicke Ihnen das Angebot bis Mittwoch.", "explicit", "medium"),
+    ("Wir liefern garantiert bis Freitag.", "explicit", "high"),
+    ("Die Rechnung bekommen Sie morgen per Post.", "explicit", "high"),  # the carrier decides
+    ("Sie erhalten die Gutschrift in den nächsten Tagen.", "explicit", "medium"),
+    ("Ich melde mich morgen früh bei Ihnen.", "explicit", "medium"),
+    ("Wir kümmern uns darum.", "explicit", "medium"),
+    ("Das Ersatzteil bestellen wir heute noch.", "explicit", "medium"),
+    ("Ich rufe Sie heute Nachmittag zurück, versprochen.", "explicit", "high"),
+    ("Ich verspreche Ihnen, dass der Fehler nicht noch einmal passiert.", "explicit", "high"),
+    ("Wir erstatten Ihnen den Betrag selbstverständlich in voller Höhe.", "explicit", "high"),
+    ("Wir versuchen, die Küche bis Ende nächster Woche zu montieren.", "explicit", "low"),
+    ("Voraussichtlich liefern wir die Teile am Donnerstag.", "explicit", "low"),
+    ("Sobald die Freigabe vorliegt, beginnen wir mit den Arbeiten.", "explicit", "low"),
+    ("Unser Techniker kommt am Donnerstag zwischen 8 und 12 Uhr.", "implicit", "medium"),
+    ("Die Ware wird übermorgen angeliefert.", "implicit", "medium"),
+    ("Die Lieferung ist übermorgen bei Ihnen.", "implicit", "medium"),
+    ("Ihr Fahrzeug ist am Freitag abholbereit.", "implicit", "medium"),
+    ("Der Hersteller liefert die Fenster in KW 3.", "implicit", "high"),
+    ("Wir sind rund um die Uhr für Sie erreichbar.", "implicit", "high"),
+    ("Die Reparatur können wir nächste Woche durchführen.", "implicit", "medium"),
+    ("Die Überweisung sollte Anfang Dezember auf Ihrem Konto sein.", "implicit", "low"),
+]
+
+# Sentences that must not produce a promise.
+NOT_PROMISES = [
+    "Können Sie uns die Unterlagen bis Freitag schicken?",
+    "Bitte schicken Sie uns die Zählerstände bis zum 5. Dezember.",
+    "Wir haben Ihnen das Angebot letzte Woche geschickt.",
+    "Leider können wir den Termin am Freitag nicht halten.",
+    "Einen Rabatt können wir Ihnen nicht gewähren.",
+    "Der Lieferant hat uns zugesagt, dass die Ware am Montag kommt.",
+    "Meine Kollegin sagte, dass wir uns morgen melden.",
+    "Falls gewünscht, könnten wir den Termin verschieben.",
+    "Wir würden Ihnen gern ein Angebot machen.",
+    "Wir freuen uns auf Ihren Besuch am Freitag.",
+    "Vielen Dank für Ihre Nachricht.",
+    "Hiermit bestätigen wir den Eingang Ihrer Bestellung.",
+    "Unser Unternehmen besteht seit 1985.",
+    "Wie vereinbart erhalten Sie anbei die Rechnung.",
+    "Der Estrich muss vier Wochen trocknen.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "kind", "risk"), PROMISES)
+def test_promise_found_with_kind_and_risk(engine: Engine, sentence: str, kind: str, risk: str) -> None:
+    promises = engine.analyze(sentence, MONDAY).promises
+    assert len(promises) == 1, [p.text for p in promises]
+    promise = promises[0]
+    assert (promise.kind, promise.risk) == (kind, risk), promise
+    assert promise.text and sentence.find(promise.text) == promise.start
+
+
+@pytest.mark.parametrize("sentence", NOT_PROMISES)
+def test_no_promise(engine: Engine, sentence: str) -> None:
+    assert engine.analyze(sentence, MONDAY).promises == ()
+
+
+def test_two_promises_in_one_sentence_are_separate(engine: Engine) -> None:
+    text = "Die Gästeliste schicke ich Ihnen separat, die Namensschilder drucken wir bis Donnerstag."
+    promises = engine.analyze(text, MONDAY).promises
+    assert [p.text for p in promises] == [
+        "Die Gästeliste schicke ich Ihnen separat", "die Namensschilder drucken wir bis Donnerstag"]
+    assert promises[1].deadline is not None and promises[1].deadline.due_iso() == "2026-11-26"
+
+
+def test_risk_trigger_names_the_word(engine: Engine) -> None:
+    promise = engine.analyze("Wir liefern garantiert bis Freitag.", MONDAY).promises[0]
+    assert [(t.rule, t.text) for t in promise.triggers] == [("AbsoluteWords", "garantiert")]
+    assert "garantiert" in promise.message and promise.reason
+
+
+def test_quoted_history_is_not_new_text(engine: Engine) -> None:
+    text = "Hallo Herr Berg,\n\nanbei die Unterlagen.\n\n> Am 2.11.2026 schrieb Sie:\n> Wir liefern morgen.\n"
+    analysis = engine.analyze(text, MONDAY)
+    assert analysis.promises == ()
+    assert [p.text for p in analysis.earlier_promises] == ["Wir liefern morgen"]
+
+
+def test_promise_object_is_the_thing_promised(engine: Engine) -> None:
+    promise = engine.analyze("Den Kostenvoranschlag schicke ich Ihnen morgen.", MONDAY).promises[0]
+    assert promise.object == "Kostenvoranschlag"
