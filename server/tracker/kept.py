@@ -38,8 +38,10 @@ def kept_by(conn: sqlite3.Connection, mail: SentMail, message_id: str, sent: str
         rows = conn.execute(
             _CANDIDATES + f"""WHERE p.state IN ('open', 'postponed') AND p.message_id IN ({marks})
                 AND m.sent <= ?""", (*refs, sent)).fetchall()
-        # A reply that delivered a specific promise of the thread says which one it keeps.
-        if not {row["id"] for row in rows} & kept.keys():
-            for row in rows:
-                kept[row["id"]] = "Antwort im Verlauf: „wie versprochen“"
+        # A reply that names what it delivers keeps only those promises of the thread; else all of them.
+        named = [row for row in rows if any(
+            delivery_matches(d.object, row["quote"], row["object"], row["deadline_text"])
+            for d in analysis.deliveries)]
+        for row in named or rows:
+            kept.setdefault(row["id"], "Antwort im Verlauf: „wie versprochen“")
     return kept

@@ -75,8 +75,7 @@ def split_references(values: Iterable[str]) -> list[str]:
     """Canonical Message-IDs from References/In-Reply-To values (each may list several ids)."""
     out: list[str] = []
     for value in values:
-        found = re.findall(r"<[^<>\s]+>", value) or value.split()
-        for item in found:
+        for item in re.findall(r"<[^<>]+>|[^\s<>,]+", value):
             norm = normalize_message_id(item)
             if norm and norm not in out:
                 out.append(norm)

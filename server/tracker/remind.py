@@ -106,7 +106,7 @@ def _customer(promise: TrackedPromise) -> tuple[str, str]:
     name, _addr = parseaddr(first)
     label = display_name(first)
     if len(promise.recipients) > 1:
-        label += f" (und {len(promise.recipients) - 1} weitere)"
+        label += " u. a."
     return label, name.strip()
 
 

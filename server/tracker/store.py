@@ -95,11 +95,14 @@ class TrackerStore:
                 if version == 0:
                     raise SchemaError(f"{self.path} ist keine Tracker-Datenbank")
                 return
-            # WAL lets the language server read while the proxy writes; the mode sticks to the file.
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise TrackerUnavailable(f"{self.path}: WAL-Modus nicht verfügbar ({mode})")
-            migrate(conn)
+            # WAL lets the language server read while the proxy writes; the mode sticks to the file, so
+            # an existing database is opened without taking the write lock.
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise TrackerUnavailable(f"{self.path}: WAL-Modus nicht verfügbar ({mode})")
+            if version < SCHEMA_VERSION:
+                migrate(conn)
 
     @staticmethod
     def default_path() -> Path:
