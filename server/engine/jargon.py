@@ -2,14 +2,140 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
-from lexicon import Lexicon
-from server.engine.types import Jargon
+from lexicon import Lexicon, LexiconError, Rule, Term, Verb
+from server.engine.nlp import verb_forms
+from server.engine.types import Jargon, JargonKind, Severity
 
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
+
+# Hyphens, apostrophes and quotes vanish from match keys: "Kick-off" = "Kickoff", "To-do's" = "Todos".
+_STRIP = str.maketrans("", "", "-'’‘`´\"„“”‚«»")
+NOUN_ENDINGS = ("", "s", "es", "e", "en", "n")
+ADJ_ENDINGS = ("", "e", "en", "er", "es", "em")
+GAP_MARKS = ("…", "...")
+MAX_GAP = 8  # tokens allowed where a term says "…" ("lassen Sie uns die Unterlagen … zukommen")
+MAX_RUN = 3  # hyphen parts a compound term may span ("Service-Level" in "Service-Level-Vereinbarung")
+MIN_HEAD_REST = 3  # "Druckerkonfiguration": the word before a closed-compound head has 3+ letters
+MIN_MODIFIER_REST = 4  # "Feedbackgespräch": the word after a closed-compound modifier has 4+ letters
+# Tokens a gap never crosses: the parts of a phrase stay in one clause.
+BOUNDARIES = frozenset({".", "!", "?", ";", ":", ",", "(", ")", "–", "—", "-", "\n"})
+CACHE_LIMIT = 50_000
+
+
+def norm(text: str) -> str:
+    """The match key of a word: lower case without hyphens, apostrophes and quotes."""
+    return text.lower().translate(_STRIP)
+
+
+def _word_forms(word: str, irregular: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """Inflected forms of one word of a term, by its shape (noun, verb, adjective or abbreviation)."""
+    low = word.lower()
+    if any(c.isdigit() for c in word) or any(c in word for c in "./&") or (word.isupper() and len(word) > 1):
+        return {word, word + "s"}
+    if word[:1].isupper():
+        forms = {word + ending for ending in NOUN_ENDINGS}
+        if low.endswith("y"):
+            forms.add(word[:-1] + "ies")  # "Party" -> "Parties" next to "Partys"
+        return forms
+    if low in irregular or (low.endswith(("en", "ern", "eln")) and len(low) >= 5):
+        verb = verb_forms(Verb(low, irregular.get(low, ())))
+        stem = low[:-1] if low.endswith(("ern", "eln")) else low[:-2]
+        # The bare stem is a German noun too often ("brief", "block"): never a form.
+        forms = {form for form in verb if form != stem}
+        # Participles also stand as adjectives: "die gebrieften Kollegen", "der angewiesene Betrag".
+        participles = [f for f in forms if f.startswith("ge") or f.endswith("t")]
+        forms |= {p + ending for p in [*participles, *irregular.get(low, ()), low] for ending in ADJ_ENDINGS}
+        return forms
+    stem = low
+    for ending in ("en", "er", "es", "em", "e"):
+        if low.endswith(ending) and len(low) - len(ending) >= 4:
+            stem = low[: -len(ending)]
+            break
+    return {low} | {stem + ending for ending in ADJ_ENDINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One lexicon term with everything a finding needs."""
+
+    rule: Rule
+    term: Term
+    kind: JargonKind
+    severity: Severity
+    key: str
+    noun: bool
+    unless: tuple[str, ...] = ()
+    only_with: tuple[str, ...] = ()
+    exceptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """A multi-token term: segments of word-form sets, separated by gaps where the term said "…"."""
+
+    segments: tuple[tuple[frozenset[str], ...], ...]
+    entry: _Entry
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """A candidate finding before overlaps are resolved (token range and character span)."""
+
+    start: int
+    end: int
+    entry: _Entry
+    weight: int
+    label: str
+
+
+def _options(rule: Rule) -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, tuple[str, ...]]],
+                                  tuple[str, ...]]:
+    """A rule's irregular verb forms, context conditions and exceptions, validated."""
+    where = str(rule.path)
+    raw_forms = rule.option("verb_forms", {})
+    if not isinstance(raw_forms, dict) or not all(
+            isinstance(v, list) and all(isinstance(f, str) for f in v) for v in raw_forms.values()):
+        raise LexiconError(f"{where}: verb_forms: a table of infinitive = [forms]")
+    irregular = {k.lower(): tuple(f.lower() for f in v) for k, v in raw_forms.items()}
+    terms = {t.term for t in rule.terms}
+    context: dict[str, dict[str, tuple[str, ...]]] = {}
+    raw_context = rule.option("context", [])
+    if not isinstance(raw_context, list):
+        raise LexiconError(f"{where}: context: an array of tables ([[context]])")
+    for i, item in enumerate(raw_context):
+        key = f"{where}: context[{i}]"
+        if not isinstance(item, dict) or item.get("term") not in terms:
+            raise LexiconError(f"{key}.term: must name a term of this file")
+        conditions: dict[str, tuple[str, ...]] = {}
+        for name in ("unless", "only_with"):
+            words = item.get(name, [])
+            if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+                raise LexiconError(f"{key}.{name}: a list of words")
+            conditions[name] = tuple(norm(w) for w in words)
+        context[item["term"]] = conditions
+    exceptions = rule.option("exceptions", [])
+    if not isinstance(exceptions, list) or not all(isinstance(w, str) and w for w in exceptions):
+        raise LexiconError(f"{where}: exceptions: a list of words")
+    return irregular, context, tuple(norm(w) for w in exceptions)
+
+
+def _plain_text(plain: tuple[str, ...]) -> str:
+    """Up to three alternatives as German prose: "A, B oder C"."""
+    shown = list(plain[:3])
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " oder " + shown[-1]
+
+
+def _check_message(rule: Rule) -> None:
+    try:
+        rule.message.format(term="x", plain="y")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise LexiconError(f"{rule.path}: message: only {{term}} and {{plain}} may be used ({exc})") from exc
 
 
 class JargonFinder:
@@ -17,7 +143,191 @@ class JargonFinder:
 
     def __init__(self, lexicon: Lexicon, nlp: Language) -> None:
         self.lexicon = lexicon
+        self._accepted = frozenset(norm(a) for a in lexicon.accepted)
+        self._words: dict[str, list[_Entry]] = {}  # single-token forms, lower case
+        self._exact: dict[str, list[_Entry]] = {}  # single-token forms of case-sensitive terms
+        self._compound: dict[str, list[_Entry]] = {}  # forms that may stand inside compounds
+        self._modifiers: dict[str, list[_Entry]] = {}  # base keys that may begin a closed compound
+        self._phrases: dict[str, list[_Phrase]] = {}  # first word form -> multi-token terms
+        self._cache: dict[str, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}
+        for rule in lexicon.of_kind("substitution"):
+            _check_message(rule)
+            irregular, context, exceptions = _options(rule)
+            kind = cast(JargonKind, rule.option("jargon_kind"))
+            severity = Severity(lexicon.severity(rule, Severity.INFORMATION.value))
+            for term in rule.terms:
+                cond = context.get(term.term, {})
+                entry = _Entry(rule, term, kind, severity, norm(term.term), term.term[:1].isupper(),
+                               cond.get("unless", ()), cond.get("only_with", ()), exceptions)
+                self._add(entry, nlp, irregular)
+        self._dotted = frozenset(k for index in (self._words, self._exact, self._compound)
+                                 for k in index if k.endswith("."))
+        self._min_compound = min((len(k) for k in self._compound), default=99)
+        self._min_modifier = min((len(k) for k in self._modifiers), default=99)
+
+    def _add(self, entry: _Entry, nlp: Language, irregular: Mapping[str, tuple[str, ...]]) -> None:
+        """Index one term under all its forms (and its spaced variant when it is hyphenated)."""
+        term = entry.term
+        segments = [s.strip() for s in _split_gaps(term.term)]
+        if any(not s for s in segments):
+            raise LexiconError(f"{entry.rule.path}: terms: {term.term!r}: '…' needs words on both sides")
+        words = [[t.text for t in nlp.make_doc(s)] for s in segments]
+        if len(words) == 1 and len(words[0]) == 1:
+            forms = {norm(f) if not term.case_sensitive else f.translate(_STRIP)
+                     for f in _word_forms(words[0][0], irregular)}
+            index = self._exact if term.case_sensitive else self._words
+            for form in forms:
+                index.setdefault(form, []).append(entry)
+                if term.match == "compound":
+                    self._compound.setdefault(form, []).append(entry)
+            if term.match == "compound":
+                self._modifiers.setdefault(entry.key, []).append(entry)
+            if "-" in words[0][0]:  # "Kick off" written apart
+                words = [[part for part in words[0][0].split("-") if part]]
+                if len(words[0]) < 2:
+                    return
+            else:
+                return
+        compiled = tuple(tuple(frozenset(norm(f) for f in _word_forms(w, irregular)) for w in seg)
+                         for seg in words)
+        phrase = _Phrase(compiled, entry)
+        for first in compiled[0][0]:
+            self._phrases.setdefault(first, []).append(phrase)
 
     def find(self, doc: Doc) -> list[Jargon]:
         """Jargon findings in `doc`, character offsets relative to `doc.text`."""
-        return []
+        texts = [t.text for t in doc]
+        starts = [t.idx for t in doc]
+        keys: list[str] = []
+        hits: list[_Hit] = []
+        for i, text in enumerate(texts):
+            key, singles = self._single(text)
+            keys.append(key)
+            for entry, weight in singles:
+                hits.append(_Hit(i, i + 1, entry, weight, text))
+        for i, key in enumerate(keys):
+            for phrase in self._phrases.get(key, ()):
+                hit = self._match_phrase(phrase, keys, texts, i)
+                if hit is not None:
+                    hits.append(hit)
+        return self._resolve(hits, doc.text, texts, starts, keys)
+
+    def _single(self, text: str) -> tuple[str, tuple[tuple[_Entry, int], ...]]:
+        """A token's match key and its one-token matches (cached: tokens repeat across mails)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        key = norm(text)
+        if key.endswith(".") and len(key) > 1 and key not in self._dotted:
+            key = key.rstrip(".")  # "VOB/B." at a sentence end: the tokenizer keeps the period on "B."
+        found: dict[int, tuple[_Entry, int]] = {}
+        for entry in (*self._words.get(key, ()), *self._exact.get(text.translate(_STRIP).rstrip("."), ())):
+            found.setdefault(id(entry), (entry, len(key) + 100))
+        if not found and len(key) > self._min_compound:
+            for entry, weight in self._compound_hits(text):
+                found.setdefault(id(entry), (entry, weight))
+        upper = text[:1].isupper()
+        kept = [hit for hit in found.values()
+                if not (hit[0].exceptions and key.startswith(hit[0].exceptions))]
+        # "Update" (noun) before "updaten" (verb) for a capitalised token, and the other way round.
+        singles = tuple(sorted(kept, key=lambda h: (h[0].noun != upper, -h[1])))
+        if len(self._cache) > CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[text] = (key, singles)
+        return key, singles
+
+    def _compound_hits(self, text: str) -> Iterable[tuple[_Entry, int]]:
+        """Compound terms inside a hyphenated or closed compound ("Upload-Portal", "Druckerkonfiguration")."""
+        parts = [norm(p) for p in text.replace("/", "-").split("-")]
+        parts = [p for p in parts if p]
+        for i in range(len(parts)):
+            for j in range(i + 2, min(len(parts), i + MAX_RUN) + 1):
+                for entry in self._compound.get("".join(parts[i:j]), ()):
+                    yield entry, sum(len(p) for p in parts[i:j])
+        for part in parts:
+            for entry in self._compound.get(part, ()):
+                yield entry, len(part)
+            for cut in range(MIN_HEAD_REST, len(part) - self._min_compound + 1):
+                for entry in self._compound.get(part[cut:], ()):
+                    yield entry, len(part) - cut
+            for cut in range(self._min_modifier, len(part) - MIN_MODIFIER_REST + 1):
+                for entry in self._modifiers.get(part[:cut], ()):
+                    yield entry, cut
+
+    def _match_phrase(self, phrase: _Phrase, keys: list[str], texts: list[str], i: int) -> _Hit | None:
+        """The phrase starting at token i, segments in order with bounded gaps between them."""
+        pos = i
+        pieces: list[str] = []
+        for n, segment in enumerate(phrase.segments):
+            limit = pos + (MAX_GAP if n else 0)
+            start = pos
+            while start <= limit and start + len(segment) <= len(keys):
+                if all(keys[start + k] in forms for k, forms in enumerate(segment)):
+                    break
+                if texts[start] in BOUNDARIES or texts[start].isspace():
+                    return None
+                start += 1
+            else:
+                return None
+            pieces.append(" ".join(texts[start:start + len(segment)]))
+            pos = start + len(segment)
+        return _Hit(i, pos, phrase.entry, 1000 + pos - i, " … ".join(pieces))
+
+    def _resolve(self, hits: list[_Hit], text: str, texts: list[str], starts: list[int],
+                 keys: list[str]) -> list[Jargon]:
+        """Longest match wins; accepted words, context conditions and overlaps are dropped."""
+        taken: list[tuple[int, int]] = []
+        out: list[Jargon] = []
+        spans = [(starts[h.start], self._end(starts, texts, keys, h.end - 1), h) for h in hits]
+        for start, end, hit in sorted(spans, key=lambda s: (s[0] - s[1], -s[2].weight, s[0])):
+            if any(start < e and s < end for s, e in taken) or not self._allowed(hit, keys):
+                continue
+            label = hit.label if "…" in hit.label else text[start:end]
+            if norm(label) in self._accepted or hit.entry.key in self._accepted:
+                continue
+            taken.append((start, end))
+            out.append(self._finding(hit.entry, start, end, label))
+        return sorted(out, key=lambda j: j.start)
+
+    @staticmethod
+    def _end(starts: list[int], texts: list[str], keys: list[str], last: int) -> int:
+        end = starts[last] + len(texts[last])
+        return end - 1 if texts[last].endswith(".") and not keys[last].endswith(".") else end
+
+    @staticmethod
+    def _allowed(hit: _Hit, keys: list[str]) -> bool:
+        """Context conditions: "Ticket" not next to "Flug", "angewiesen" only next to "Zahlung"."""
+        entry = hit.entry
+        if not entry.unless and not entry.only_with:
+            return True
+        lo, hi = hit.start, hit.end
+        while lo > 0 and not _sentence_end(keys[lo - 1]):
+            lo -= 1
+        while hi < len(keys) and not _sentence_end(keys[hi]):
+            hi += 1
+        sentence = keys[lo:hi]
+        if entry.unless and _mentions(sentence, entry.unless):
+            return False
+        return not entry.only_with or _mentions(sentence, entry.only_with)
+
+    def _finding(self, entry: _Entry, start: int, end: int, label: str) -> Jargon:
+        plain = entry.term.plain
+        message = entry.rule.message.format(term=label, plain=_plain_text(plain) if plain else "")
+        return Jargon(start=start, end=end, term=label, kind=entry.kind, plain=plain, rule=entry.rule.name,
+                      message=message, reason=entry.rule.reason, severity=entry.severity)
+
+
+def _mentions(keys: list[str], words: tuple[str, ...]) -> bool:
+    """Whether a word of the sentence begins or ends with one of `words` ("Flugticket", "Rückflug")."""
+    return any(key.startswith(words) or key.endswith(words) for key in keys)
+
+
+def _sentence_end(key: str) -> bool:
+    return key in (".", "!", "?") or (key.isspace() and "\n" in key)
+
+
+def _split_gaps(term: str) -> list[str]:
+    for mark in GAP_MARKS[1:]:
+        term = term.replace(mark, GAP_MARKS[0])
+    return term.split(GAP_MARKS[0])
+
