@@ -40,6 +40,17 @@ export function describeCheckAll(result: unknown): string {
   if (typeof result === "number") {
     return `versprochen: ${result} ${result === 1 ? "Dokument" : "Dokumente"} geprüft.`;
   }
+  if (typeof result === "object" && result !== null && "documents" in result) {
+    // The server answers {documents, findings, highRisk, <kind>: count, ...}.
+    const counts = result as Record<string, unknown>;
+    const num = (key: string): number => (typeof counts[key] === "number" ? counts[key] : 0);
+    const docs = num("documents");
+    const parts = [`${docs} ${docs === 1 ? "Dokument" : "Dokumente"} geprüft`, `${num("findings")} Hinweise`];
+    if (num("highRisk") > 0) {
+      parts.push(`${num("highRisk")} riskante ${num("highRisk") === 1 ? "Zusage" : "Zusagen"}`);
+    }
+    return `versprochen: ${parts.join(", ")}.`;
+  }
   if (typeof result === "string" && result.trim() !== "") {
     return `versprochen: ${result.trim()}`;
   }

@@ -2,9 +2,10 @@
  * Showing the result of the server command `versprochen.openPromises`: the tracker's open promises to the
  * draft's recipients, as quick-pick items and as a Markdown overview.
  *
- * Expected result (tolerant of missing fields): a list of objects in the tracker's `TrackedPromise` shape,
- * `{id, quote, subject, recipients, due, deadline_text, vague, risk, state, created, overdue?}`, or an object
- * `{promises: [...]}`. Pure, so node's test runner can check it.
+ * Expected result (tolerant of missing fields): a list of objects
+ * `{id, quote, subject, recipients, due, dueText?, deadlineText, overdue, risk?}` (the server's answer;
+ * snake_case `deadline_text` as in the tracker is accepted too), or an object `{promises: [...]}`.
+ * Pure, so node's test runner can check it.
  */
 
 /** One open promise as the extension shows it. */
@@ -14,6 +15,8 @@ export interface OpenPromise {
   readonly subject: string;
   readonly recipients: readonly string[];
   readonly due: string | undefined;
+  /** The server's own wording of the due date ("Freitag, 27.11.2026"), preferred over ours. */
+  readonly dueText: string | undefined;
   readonly deadlineText: string | undefined;
   readonly risk: string | undefined;
   readonly overdue: boolean;
@@ -93,6 +96,7 @@ export function parseOpenPromises(result: unknown, now: Date): OpenPromise[] {
       subject: text(record.subject) ?? "",
       recipients,
       due,
+      dueText: text(record.dueText),
       deadlineText: text(record.deadline_text) ?? text(record.deadlineText),
       risk: text(record.risk),
       overdue: typeof record.overdue === "boolean" ? record.overdue : due !== undefined && isOverdue(due, now),
@@ -109,7 +113,7 @@ export function parseOpenPromises(result: unknown, now: Date): OpenPromise[] {
 
 function dueWords(p: OpenPromise): string {
   if (p.due !== undefined) {
-    return `${p.overdue ? "überfällig seit" : "fällig"} ${formatDueDe(p.due)}`;
+    return `${p.overdue ? "überfällig seit" : "fällig"} ${p.dueText ?? formatDueDe(p.due)}`;
   }
   return p.deadlineText !== undefined ? `Frist: „${p.deadlineText}“ (ohne Datum)` : "ohne Frist";
 }

@@ -53,5 +53,8 @@ describe("messages", () => {
     assert.equal(describeCheckAll(1), "versprochen: 1 Dokument geprüft.");
     assert.equal(describeCheckAll(3), "versprochen: 3 Dokumente geprüft.");
     assert.equal(describeCheckAll(null), "versprochen: Alle offenen Dokumente wurden geprüft.");
+    assert.equal(describeCheckAll({ documents: 2, findings: 5, highRisk: 1, promise: 2 }),
+      "versprochen: 2 Dokumente geprüft, 5 Hinweise, 1 riskante Zusage.");
+    assert.equal(describeCheckAll({ documents: 1, findings: 0 }), "versprochen: 1 Dokument geprüft, 0 Hinweise.");
   });
 });

@@ -25,6 +25,13 @@ describe("parseOpenPromises", () => {
     assert.equal(promises[2]?.deadlineText, "zeitnah");
   });
 
+  it("reads the server's camelCase answer and prefers its due-date wording", () => {
+    const promises = parseOpenPromises([{ id: 1, quote: "Wir rufen an.", deadlineText: "bis Freitag",
+      due: "2026-11-27", dueText: "Freitag, 27.11.2026", overdue: false }], NOW);
+    assert.equal(promises[0]?.deadlineText, "bis Freitag");
+    assert.equal(toPickItems(promises)[0]?.description, "fällig Freitag, 27.11.2026");
+  });
+
   it("accepts an object with a promises list and the server's own overdue flag", () => {
     const promises = parseOpenPromises({ promises: [{ quote: "x", due: "2030-01-01", overdue: true }] }, NOW);
     assert.equal(promises[0]?.overdue, true);
