@@ -210,3 +210,21 @@ def load_lexicon(
         if level not in SEVERITIES:
             raise LexiconError(f"severity override for {name}: must be one of {', '.join(SEVERITIES)}")
     return Lexicon(rules, frozenset(a.casefold() for a in accepted), overrides, frozenset(disabled))
+
+
+GRAMMAR_FILE = Path(__file__).with_name("grammar.toml")
+
+
+def load_grammar(path: Path = GRAMMAR_FILE) -> dict[str, frozenset[str]]:
+    """Closed-class word lists (abbreviations, auxiliaries, particles …) as sets of lower-case words."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LexiconError(f"{path}: cannot load grammar word lists: {exc}") from exc
+    out: dict[str, frozenset[str]] = {}
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise LexiconError(f"{path}: {key}: expected a string of space-separated words")
+        out[key] = frozenset(value.split())
+    return out

@@ -6,29 +6,19 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lexicon import load_grammar
 from server.engine.nlp import is_noun_like
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-# Abbreviations whose period does not end a sentence (lower-case, without the period).
-ABBREVIATIONS = frozenset(
-    "z b d h u a i a o ä bzw ca nr dr prof str hr fr tel vgl ggf evtl inkl zzgl exkl usw etc s o u ä "
-    "bspw mind max min gem lt ff abs bzw jh jhd st mo di mi do sa so jan feb mär apr jun jul aug sep "
-    "sept okt nov dez std tsd mio mrd ing dipl kfz mwst ust zt sog allg bzgl ebd geb gegr hrsg i v "
-    "v a u u anm pkt ziff kap".split()
-)
-MONTHS = frozenset(
-    "januar februar märz april mai juni juli august september oktober november dezember jänner "
-    "jan feb mär apr jun jul aug sep sept okt nov dez".split()
-)
-SUBORDINATORS = frozenset(
-    "dass daß ob weil wenn falls sofern sobald sodass damit bevor nachdem während obwohl als "
-    "vorausgesetzt soweit solange indem ehe seitdem seit bis".split()
-)
-RELATIVE_STARTS = frozenset("der die das den dem deren dessen denen welche welcher welches welchen".split())
-PRONOUNS = frozenset("ich wir sie er es du ihr man".split())
-PREPOSITIONS = frozenset("an auf aus bei für in mit nach von vor zu über unter um durch gegen ohne".split())
+GRAMMAR = load_grammar()
+ABBREVIATIONS = GRAMMAR["abbreviations"]
+MONTHS = GRAMMAR["months"]
+SUBORDINATORS = GRAMMAR["subordinators"]
+RELATIVE_STARTS = GRAMMAR["relative_starts"]
+PRONOUNS = GRAMMAR["pronouns"]
+PREPOSITIONS = GRAMMAR["prepositions"]
 # Words with which a chunk can go on without a verb of its own ("versprochen", "no matter what").
 CLAUSE_BREAK = frozenset({",", ";", "–", "—", ":", "(", ")"})
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*$")

@@ -7,7 +7,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lexicon import Lexicon, load_lexicon
 from server.engine.deadlines import DeadlineFinder
@@ -42,14 +42,14 @@ def shift(finding: F, by: int) -> F:
     """The finding with all its offsets moved by `by` characters."""
     if by == 0:
         return finding
-    changes: dict[str, object] = {"start": finding.start + by, "end": finding.end + by}
+    changes: dict[str, Any] = {"start": finding.start + by, "end": finding.end + by}
     if isinstance(finding, Promise):
         if finding.deadline is not None:
             d = finding.deadline
             changes["deadline"] = dataclasses.replace(d, start=d.start + by, end=d.end + by)
         changes["triggers"] = tuple(
             dataclasses.replace(t, start=t.start + by, end=t.end + by) for t in finding.triggers)
-    return dataclasses.replace(finding, **changes)  # type: ignore[return-value]
+    return dataclasses.replace(finding, **changes)
 
 
 def paragraphs(text: str, region: Region) -> Iterator[tuple[int, str]]:
@@ -123,7 +123,7 @@ class Engine:
         """Names of every rule that fired anywhere in `text` (used by the lexicon's example tests)."""
         sent = (sent or datetime.now()).replace(second=0, microsecond=0)
         analysis = self.analyze(text, sent)
-        fired = {f.rule for f in (*analysis.jargon, *analysis.deliveries)}
+        fired = {j.rule for j in analysis.jargon} | {d.rule for d in analysis.deliveries}
         for offset, para in paragraphs(text, Region(0, len(text))):
             del offset
             fired |= self.promise_finder.find_traced(self.nlp(para), sent)[1]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from lexicon import Lexicon, Rule
+from lexicon import Lexicon, Rule, load_grammar
 from server.engine import deadlines as deadline_rules
 from server.engine.clauses import Unit, is_verb, sentences, units
 from server.engine.deadlines import DeadlineFinder
@@ -18,42 +18,26 @@ from server.engine.types import Deadline, Promise, Risk, Severity, Trigger
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc, Span, Token
+    from spacy.tokens import Doc, Span
 
-FIRST_PERSON = frozenset({"ich", "wir"})
-PAST_ONLY = frozenset({"war", "waren", "warst", "wurde", "wurden", "hatte", "hatten", "hattest", "worden"})
-PERFECT_AUX = frozenset({"habe", "hab", "hast", "hat", "haben", "habt", "ist", "sind", "bin", "bist", "seid"})
-FUTURE_AUX = frozenset({"wird", "werde", "werden", "wirst", "werdet"})
-MODAL_CAN = frozenset({"kann", "können", "könnt", "kannst"})
-FINITE_HINTS = frozenset(
-    "ist sind wird werden bleibt bleiben steht stehen kommt kommen geht gehen läuft laufen kann können "
-    "soll sollen sollte sollten muss müssen darf dürfen hat haben gibt liegt liegen erfolgt klappt "
-    "funktioniert startet beginnt endet dauert bin war waren wurde wurden".split()
-)
-SCHEDULED = frozenset(
-    "eingeplant geplant terminiert vorgemerkt reserviert geblockt eingetragen vereinbart festgelegt "
-    "angesetzt gebucht".split()
-)
+GRAMMAR = load_grammar()
+FIRST_PERSON = GRAMMAR["first_person"]
+PAST_ONLY = GRAMMAR["past_only"]
+PERFECT_AUX = GRAMMAR["perfect_aux"]
+FUTURE_AUX = GRAMMAR["future_aux"]
+MODAL_CAN = GRAMMAR["modal_can"]
+MODAL_MUST = GRAMMAR["modal_must"]
+FINITE_HINTS = GRAMMAR["finite_hints"]
+SCHEDULED = GRAMMAR["scheduled"]
+RESULT_PARTICIPLES = GRAMMAR["result_participles"]
+TAG_WORDS = GRAMMAR["tag_words"]
+DETERMINERS = GRAMMAR["determiners"]
+NOT_OBJECTS = GRAMMAR["not_objects"]
+BACK_REFERENCES = GRAMMAR["back_references"]
 PARTICIPLE = re.compile(
-    r"^(?:(?:an|ab|auf|aus|ein|mit|nach|vor|zu|zurück|weiter|fest|durch|vorbei|hin|her|um|frei|fertig|"
-    r"bereit|los|raus|rein|hoch|weg|dazu|gut|statt|teil)?ge\w{2,}(?:t|en)|\w{3,}iert|"
-    r"(?:be|er|ver|zer|ent|emp|über|unter)\w{3,}t)$"
+    rf"^(?:(?:{'|'.join(sorted(GRAMMAR['particles']))})?ge\w{{2,}}(?:t|en)|\w{{3,}}iert|"
+    rf"(?:{'|'.join(sorted(GRAMMAR['inseparable']))})\w{{3,}}t)$"
 )
-RESULT_PARTICIPLES = frozenset(
-    "behoben erledigt repariert ausgetauscht getauscht geliefert angeliefert montiert korrigiert erstattet "
-    "gutgeschrieben überwiesen zugestellt versandt verschickt freigeschaltet bearbeitet ausgeführt "
-    "installiert eingerichtet abgeschlossen fertiggestellt ersetzt geklärt abgeholt gelöscht "
-    "reguliert ausgezahlt aktualisiert angepasst".split()
-)
-TAG_WORDS = frozenset({"versprochen", "ehrenwort", "großes ehrenwort"})
-DETERMINERS = frozenset(
-    "den das die der dem einen eine ein einem ihren ihre ihr ihrem unsere unseren unser dessen diese "
-    "diesen dieses".split()
-)
-NOT_OBJECTS = frozenset(
-    "sie ihnen ihr ihre ihren ich wir uns euch dir dich du team herr frau ware".split()
-)
-BACK_REFERENCES = frozenset({"das", "dies", "darauf", "dafür", "daran", "drauf"})
 SEVERITY_BY_RISK: dict[Risk, Severity] = {
     "high": Severity.WARNING, "medium": Severity.INFORMATION, "low": Severity.HINT,
 }
@@ -168,7 +152,7 @@ class PromiseFinder:
 
     def _exclusions(self, main: Span, matches: PhraseMatches) -> set[str]:
         out = set()
-        for rule, start, end in matches.within(main.start, main.end):
+        for rule, _start, end in matches.within(main.start, main.end):
             if rule.kind != "modifier" or rule.option("effect") != "exclude":
                 continue
             after = main.doc[end].lower_ if end < len(main.doc) else ""
@@ -187,7 +171,7 @@ class PromiseFinder:
         can = bool(main_words & MODAL_CAN)
         kind = "implicit" if can or scheduled else "explicit"
         if lemmas & self.frame_lemmas or (lemmas & self.commit_lemmas - {"müssen"}):
-            if main_words & {"muss", "müssen"} and not future:
+            if main_words & MODAL_MUST and not future:
                 return None  # "die muss ich erst einscannen": an explanation, not a commitment
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
         if future and any(is_verb(t, self.verb_forms) for t in main):
@@ -202,7 +186,7 @@ class PromiseFinder:
                       future: bool, past: bool) -> Candidate | None:
         words = [t.lower_ for t in main]
         word_set = set(words)
-        if "leider" in word_set or "Sie" in {t.text for t in main[1:]} and word_set & (MODAL_CAN | {"müssen"}):
+        if "leider" in word_set or ("Sie" in {t.text for t in main[1:]} and word_set & (MODAL_CAN | {"müssen"})):
             return None
         implicit_hits = [r for r, _, _ in matches.within(main.start, main.end) if r.kind == "implicit"]
         absolute = any(r.option("effect") == "high" and r.name == "AbsoluteWords"
@@ -284,7 +268,7 @@ def _merge_spans(sentence: Span, candidates: Sequence[Candidate]) -> list[tuple[
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
-    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space) and doc[end - 1].text not in ")”\"":
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space) and doc[end - 1].text not in ")”":
         end -= 1
     while start < end and (doc[start].is_punct or doc[start].is_space):
         start += 1

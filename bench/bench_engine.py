@@ -1,0 +1,91 @@
+"""Engine benchmark: 300-word mail (warm), words/s on 100 KB, whole-process `versprochen check` on 5 KB.
+
+Run: .venv/bin/python bench/bench_engine.py   (prints figures; budgets from DESIGN.md alongside)
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import mail, text_of_size
+
+SENT = datetime(2026, 11, 23, 10, 0)
+
+
+def timed(fn: object, *args: object) -> float:
+    """Seconds one call takes."""
+    t0 = time.perf_counter()
+    fn(*args)  # type: ignore[operator]
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    """Measure and print."""
+    rng = random.Random(7)
+    t0 = time.perf_counter()
+    from server.engine import Engine
+    t_import = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    engine = Engine()
+    t_build = time.perf_counter() - t0
+    print(f"import server.engine (incl. spaCy):  {t_import * 1000:8.1f} ms")
+    print(f"Engine() build (lexicon, matchers):  {t_build * 1000:8.1f} ms")
+
+    mails = [mail(rng, 300) for _ in range(60)]
+    words = statistics.mean(len(m.split()) for m in mails)
+    for m in mails[:10]:
+        engine.analyze(m, SENT)  # warm up
+    cold = []
+    for m in mails:
+        engine._cache.clear()  # measure real analysis, not the paragraph cache
+        cold.append(timed(engine.analyze, m, SENT))
+    cached = [timed(engine.analyze, m, SENT) for m in mails]
+    print(f"300-word mail ({words:.0f} words), warm, uncached: median {statistics.median(cold) * 1000:6.2f} ms"
+          f"  p95 {sorted(cold)[int(len(cold) * 0.95)] * 1000:6.2f} ms   (budget <= 5 ms)")
+    print(f"same mail re-analysed (paragraph cache):  median {statistics.median(cached) * 1000:6.3f} ms")
+
+    big = text_of_size(rng, 100_000)
+    n_words = len(big.split())
+    runs = []
+    for _ in range(5):
+        engine._cache.clear()
+        runs.append(timed(engine.analyze, big, SENT))
+    best = min(runs)
+    print(f"100 KB text ({n_words} words): {best * 1000:7.1f} ms -> {n_words / best:9.0f} words/s"
+          f"   (budget >= 50,000 words/s)")
+
+    exe = Path(sys.executable).with_name("versprochen")
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as fh:
+        fh.write(text_of_size(rng, 5_000))
+    whole = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.run([str(exe), "check", "--fail-level", "none", fh.name], capture_output=True, check=True)
+        whole.append(time.perf_counter() - t0)
+    t_spacy = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import spacy"], check=True)
+        t_spacy.append(time.perf_counter() - t0)
+    t_python = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        t_python.append(time.perf_counter() - t0)
+    print(f"whole process `versprochen check` on 5 KB: median {statistics.median(whole):.2f} s"
+          f"  (python alone {statistics.median(t_python):.2f} s, python + import spacy"
+          f" {statistics.median(t_spacy):.2f} s)")
+    Path(fh.name).unlink()
+
+
+if __name__ == "__main__":
+    main()
