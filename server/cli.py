@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "server.tracker.command",
     "server.tracker.remind_command",
     "smtp_proxy.command",
+    "server.lsp.command",
 )
 
 

@@ -1,0 +1,351 @@
+"""Engine findings to LSP types: diagnostics, hover text and code actions (`to_lsp_<type>`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from lsprotocol import types
+
+from lexicon import Rule
+from server.engine.fixes import Fix
+from server.engine.types import RULE_PREFIX, Analysis, Deadline, Delivery, Jargon, Promise
+from server.lsp.positions import LineIndex
+from server.lsp.settings import Settings
+
+SOURCE = "versprochen"
+VAGUE_RULE = "VagueDeadlines"
+TRACKER_RULE = "OpenPromises"
+NOTICE_RULE = "DocumentTooLarge"
+SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "information": types.DiagnosticSeverity.Information,
+    "hint": types.DiagnosticSeverity.Hint,
+}
+FindingKind = Literal["promise", "deadline", "jargon", "delivery", "tracker", "notice"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPromise:
+    """A promise from the tracker that is still open for one of the draft's recipients."""
+
+    quote: str
+    recipients: tuple[str, ...]
+    subject: str
+    deadline_text: str | None
+    due: date | datetime | None
+    overdue: bool
+    object: str | None
+    promise_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One diagnostic's source: what was found where (offsets into the document text)."""
+
+    kind: FindingKind
+    start: int
+    end: int
+    rule: str
+    level: str
+    item: Promise | Deadline | Jargon | Delivery | OpenPromise | None = None
+    # The promise a deadline belongs to; for a delivery, the promise it redeems (quoted history).
+    promise: Promise | None = None
+    # Open tracker promises a delivery redeems.
+    redeems: tuple[OpenPromise, ...] = ()
+    # False when the finding could not be placed in the editor text (decoded MIME): no quick fixes.
+    exact: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything besides the analysis that decides what is shown and how."""
+
+    settings: Settings = field(default_factory=Settings)
+    severity_overrides: Mapping[str, str] = field(default_factory=dict)
+    accepted: frozenset[str] = frozenset()
+    disabled: frozenset[str] = frozenset()
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    related_information: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What was published for one document version (the code-action and hover handlers read it)."""
+
+    version: int
+    text: str
+    index: LineIndex
+    sent: datetime
+    analysis: Analysis | None
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[types.Diagnostic, ...]
+    open_promises: tuple[OpenPromise, ...] = ()
+
+
+def rule_id(rule: str) -> str:
+    """`versprochen.<Rule>` for a rule name."""
+    return rule if rule.startswith(RULE_PREFIX) else RULE_PREFIX + rule
+
+
+def _level(category: str, rule: str, options: Options) -> str:
+    """The category's severity from the settings; a project's per-rule level wins unless it is off."""
+    if category == "off":
+        return "off"
+    return options.severity_overrides.get(rule, category)
+
+
+def collect_findings(analysis: Analysis, options: Options,
+                     open_promises: Sequence[OpenPromise] = (),
+                     redeemed: Mapping[int, tuple[OpenPromise, ...]] | None = None) -> list[Finding]:
+    """The findings to show, with their severity, after settings, accepted words and disabled rules.
+
+    `redeemed` maps the index of a delivery in `analysis.deliveries` to tracker promises it redeems.
+    """
+    s = options.settings
+    sev = s.severity
+    out: list[Finding] = []
+    for promise in analysis.promises:
+        if s.enable.promises:
+            category = {"high": sev.high_risk_promise, "medium": sev.medium_risk_promise}.get(
+                promise.risk, sev.low_risk_promise)
+            out.append(Finding("promise", promise.start, promise.end, promise.rule,
+                               _level(category, promise.rule, options), promise))
+        d = promise.deadline
+        if s.enable.deadlines and d is not None and (d.vague or d.ambiguous) and d.end > d.start:
+            out.append(Finding("deadline", d.start, d.end, VAGUE_RULE,
+                               _level(sev.vague_deadline, VAGUE_RULE, options), d, promise))
+    if s.enable.jargon:
+        for j in analysis.jargon:
+            written = analysis.text[j.start:j.end].casefold()
+            if j.term.casefold() in options.accepted or written in options.accepted:
+                continue
+            out.append(Finding("jargon", j.start, j.end, j.rule, _level(sev.jargon, j.rule, options), j))
+    if s.enable.deliveries:
+        for i, dlv in enumerate(analysis.deliveries):
+            tracked = (redeemed or {}).get(i, ())
+            out.append(Finding("delivery", dlv.start, dlv.end, dlv.rule,
+                               _level(sev.delivery, dlv.rule, options), dlv, dlv.matches, tracked))
+    if s.enable.promises and open_promises:
+        out += tracker_findings(analysis, open_promises, options)
+    shown = [f for f in out if f.level != "off" and f.rule not in options.disabled]
+    shown.sort(key=lambda f: (f.start, f.end))
+    return shown
+
+
+def tracker_findings(analysis: Analysis, open_promises: Sequence[OpenPromise],
+                     options: Options) -> list[Finding]:
+    """One information finding per open tracker promise, placed on the To/An line of the header."""
+    line = recipient_line(analysis.text, analysis.mail.header.end if analysis.mail.header else 0)
+    if line is None:
+        return []
+    level = _level("information", TRACKER_RULE, options)
+    return [Finding("tracker", line[0], line[1], TRACKER_RULE, level, p) for p in open_promises]
+
+
+def recipient_line(text: str, header_end: int) -> tuple[int, int] | None:
+    """The (start, end) of the To:/An: line inside the header block (None if there is none)."""
+    pos = 0
+    limit = header_end or min(len(text), 8192)
+    while pos < limit:
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line = text[pos:end]
+        if not line.strip():
+            break
+        if line.split(":", 1)[0].strip().casefold() in ("to", "an") and ":" in line:
+            return pos, pos + len(line.rstrip("\r"))
+        pos = end + 1
+    return None
+
+
+class _Blank(dict[str, str]):
+    """Format map that fills any placeholder with one value (rule messages name it differently)."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, key: str) -> str:
+        return self.value
+
+
+def finding_message(f: Finding, rules: Mapping[str, Rule]) -> str:
+    """The German diagnostic message of a finding."""
+    item = f.item
+    if isinstance(item, Promise | Jargon | Delivery):
+        message = item.message
+        if isinstance(item, Delivery) and (f.promise is not None or f.redeems) and not item.phrased:
+            message += " Damit lösen Sie eine frühere Zusage ein."
+        return message
+    if isinstance(item, Deadline):
+        rule = rules.get(VAGUE_RULE)
+        if item.ambiguous and not item.vague:
+            return f"Mehrdeutige Frist „{item.text}“: Nennen Sie das genaue Datum."
+        if rule is not None:
+            try:
+                return rule.message.format_map(_Blank(item.text))
+            except (ValueError, IndexError):
+                return rule.message
+        return f"Vage Frist „{item.text}“: Der Empfänger weiß nicht, bis wann er damit rechnen kann."
+    if isinstance(item, OpenPromise):
+        return open_promise_text(item)
+    return "versprochen"
+
+
+def due_words(due: date | datetime) -> str:
+    """A due date in German words ("Freitag, 27.11.2026"), by the engine's formatter."""
+    try:
+        from server.engine.deadlines import format_due_de
+    except ImportError:
+        return due.strftime("%d.%m.%Y %H:%M" if isinstance(due, datetime) else "%d.%m.%Y")
+    return str(format_due_de(due))
+
+
+def open_promise_text(p: OpenPromise) -> str:
+    """"Offene Zusage an …: „…“ – fällig Freitag, 27.11.2026 (überfällig)"."""
+    who = ", ".join(p.recipients) or "den Empfänger"
+    if p.due is not None:
+        when = f" – fällig {due_words(p.due)}" + (" (überfällig)" if p.overdue else "")
+    elif p.deadline_text:
+        when = f" – Frist „{p.deadline_text}“ (ohne Datum)"
+    else:
+        when = " – ohne Frist"
+    return f"Offene Zusage an {who}: „{p.quote}“{when}"
+
+
+def deadline_words(d: Deadline) -> str:
+    """The deadline resolved in words for hovers and related information."""
+    if d.vague:
+        return f"„{d.text}“ ist vage – kein Datum"
+    if d.ambiguous:
+        return f"„{d.text}“ ist mehrdeutig – bitte das Datum nennen"
+    if d.due is None:
+        return f"„{d.text}“ hängt an einem Ereignis – kein festes Datum" if d.event_bound else f"„{d.text}“"
+    return f"„{d.text}“ → {due_words(d.due)}"
+
+
+def to_lsp_range(index: LineIndex, start: int, end: int) -> types.Range:
+    """The LSP range of [start, end) in the indexed text."""
+    sl, sc = index.position(start)
+    el, ec = index.position(end)
+    return types.Range(types.Position(sl, sc), types.Position(el, ec))
+
+
+def _related(f: Finding, uri: str, index: LineIndex) -> list[types.DiagnosticRelatedInformation]:
+    """Where the deadline of a promise lies, the promise of a deadline, the promise a delivery redeems."""
+    item = f.item
+    pairs: list[tuple[int, int, str]] = []
+    if isinstance(item, Promise) and item.deadline is not None and item.deadline.end > item.deadline.start:
+        d = item.deadline
+        pairs.append((d.start, d.end, f"Frist: {deadline_words(d)}"))
+    elif isinstance(item, Deadline) and f.promise is not None:
+        pairs.append((f.promise.start, f.promise.end, "Die Zusage zu dieser Frist"))
+    elif isinstance(item, Delivery) and f.promise is not None and f.promise.end <= len(index.text):
+        pairs.append((f.promise.start, f.promise.end, f"Frühere Zusage: „{f.promise.text}“"))
+    return [types.DiagnosticRelatedInformation(types.Location(uri, to_lsp_range(index, s, e)), msg)
+            for s, e, msg in pairs]
+
+
+def to_lsp_diagnostic(f: Finding, uri: str, index: LineIndex, options: Options) -> types.Diagnostic:
+    """The diagnostic for one finding (code = rule id, source = versprochen)."""
+    related = _related(f, uri, index) if options.related_information and f.exact else []
+    return types.Diagnostic(
+        range=to_lsp_range(index, f.start, f.end),
+        message=finding_message(f, options.rules),
+        severity=SEVERITY[f.level],
+        code=rule_id(f.rule),
+        source=SOURCE,
+        related_information=related or None,
+    )
+
+
+def to_lsp_diagnostics(findings: Iterable[Finding], uri: str, index: LineIndex,
+                       options: Options) -> list[types.Diagnostic]:
+    """Diagnostics for all findings, in the same order."""
+    return [to_lsp_diagnostic(f, uri, index, options) for f in findings]
+
+
+def suggestions(f: Finding, rules: Mapping[str, Rule]) -> list[str]:
+    """The rule's suggestions plus those of the words that made a promise risky, without repeats."""
+    names = [f.rule]
+    if isinstance(f.item, Promise):
+        names += [t.rule for t in f.item.triggers]
+    out: list[str] = []
+    for name in names:
+        rule = rules.get(name)
+        for text in rule.suggestions if rule else ():
+            if text not in out:
+                out.append(text)
+    return out
+
+
+def hover_text(f: Finding, rules: Mapping[str, Rule], markdown: bool = True) -> str:
+    """The hover for a finding: what is wrong, why it can cost trust, the deadline, the suggestions."""
+    bold = (lambda s: f"**{s}**") if markdown else (lambda s: s)
+    item = f.item
+    parts = [f"{bold(finding_message(f, rules))} ({rule_id(f.rule)})"]
+    reason = getattr(item, "reason", None) or (rules[f.rule].reason if f.rule in rules else None)
+    if reason:
+        parts.append(f"{bold('Warum das Vertrauen kosten kann:')} {reason}")
+    deadline = item.deadline if isinstance(item, Promise) else item if isinstance(item, Deadline) else None
+    if deadline is not None:
+        parts.append(f"{bold('Frist:')} {deadline_words(deadline)}")
+    if isinstance(item, Jargon) and item.plain:
+        parts.append(f"{bold('Einfacher:')} " + ", ".join(f"„{p}“" for p in item.plain))
+    if isinstance(item, Delivery):
+        if f.promise is not None:
+            parts.append(f"{bold('Zugesagt im Verlauf:')} „{f.promise.text}“")
+        for p in f.redeems:
+            parts.append(f"{bold('Offen im Tracker:')} {open_promise_text(p)}")
+    if isinstance(item, OpenPromise) and item.subject:
+        parts.append(f"{bold('Betreff:')} {item.subject}")
+    tips = suggestions(f, rules)
+    if tips:
+        bullet = "- " if markdown else "• "
+        parts.append(bold("Vorschläge:") + "\n" + "\n".join(bullet + t for t in tips))
+    return "\n\n".join(parts)
+
+
+def to_lsp_hover(f: Finding, index: LineIndex, rules: Mapping[str, Rule], markdown: bool) -> types.Hover:
+    """The hover for a finding with its range."""
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+    return types.Hover(types.MarkupContent(kind, hover_text(f, rules, markdown)),
+                       to_lsp_range(index, f.start, f.end))
+
+
+def to_lsp_workspace_edit(uri: str, version: int, index: LineIndex, edits: Sequence[tuple[int, int, str]],
+                          document_changes: bool) -> types.WorkspaceEdit:
+    """A workspace edit for one document; versioned when the client takes documentChanges."""
+    text_edits = [types.TextEdit(to_lsp_range(index, s, e), repl) for s, e, repl in edits]
+    if document_changes:
+        doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(doc, list(text_edits))])
+    return types.WorkspaceEdit(changes={uri: text_edits})
+
+
+def to_lsp_code_action(fix: Fix, diagnostic: types.Diagnostic, uri: str, version: int, index: LineIndex,
+                       document_changes: bool, preferred: bool = False) -> types.CodeAction:
+    """A quick fix carrying a real WorkspaceEdit."""
+    return types.CodeAction(
+        title=fix.title,
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        edit=to_lsp_workspace_edit(uri, version, index, [(fix.start, fix.end, fix.replacement)],
+                                   document_changes),
+        is_preferred=preferred or None,
+    )
+
+
+def to_lsp_command_action(title: str, command: str, arguments: list[Any],
+                          diagnostic: types.Diagnostic | None) -> types.CodeAction:
+    """A code action that runs a server command (accept a word, disable a rule)."""
+    return types.CodeAction(
+        title=title,
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic] if diagnostic is not None else None,
+        command=types.Command(title=title, command=command, arguments=arguments),
+    )

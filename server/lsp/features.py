@@ -1,0 +1,158 @@
+"""LSP handlers: lifecycle, document sync, configuration and hover; `build_server` wires them up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from server.lsp.actions import code_actions, register_commands
+from server.lsp.convert import to_lsp_hover
+from server.lsp.documents import Document, classify
+from server.lsp.positions import Encoding
+from server.lsp.server import SETTINGS_TIMEOUT, VersprochenServer
+from server.lsp.settings import SECTION, parse_settings
+
+log = logging.getLogger(__name__)
+ENCODINGS: dict[str, Encoding] = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
+
+
+def initialize(ls: VersprochenServer, params: types.InitializeParams) -> None:
+    """Remember root, encoding and settings; the engine keeps loading in the background."""
+    ls.encoding = ENCODINGS.get(str(ls.workspace.position_encoding or "utf-16"), "utf-16")
+    root_uri = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
+    root_path = to_fs_path(root_uri) if root_uri else params.root_path
+    ls.root = Path(root_path) if root_path else None
+    settings, errors = parse_settings(params.initialization_options)
+    ls.settings = settings
+    for error in errors:
+        ls.tell(f"versprochen: Einstellung {error}", types.MessageType.Warning)
+    ls.tracker.configure(None)
+    ls.apply_settings(settings, [])
+    ls.start_engine()
+    if not ls.supports("workspace.configuration"):
+        ls.settings_ready.set()
+
+
+async def initialized(ls: VersprochenServer, params: types.InitializedParams) -> None:
+    """Ask the client for the `versprochen` settings section (didOpen waits for the answer)."""
+    if ls.supports("workspace.configuration"):
+        await pull_settings(ls)
+    ls.settings_ready.set()
+
+
+async def pull_settings(ls: VersprochenServer) -> None:
+    """Fetch the settings by workspace/configuration; a missing answer keeps the current ones."""
+    try:
+        result = await asyncio.wait_for(ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])), SETTINGS_TIMEOUT)
+    except Exception as exc:  # timeout or a client error: stay with what we have
+        log.info("workspace/configuration failed: %s", exc)
+        return
+    raw = result[0] if result else None
+    if raw is None:
+        return
+    settings, errors = parse_settings(raw)
+    ls.apply_settings(settings, errors)
+
+
+async def did_change_configuration(ls: VersprochenServer, params: types.DidChangeConfigurationParams) -> None:
+    """New settings: pulled when the client supports it, else taken from the notification."""
+    ls.forget_told()
+    if ls.supports("workspace.configuration"):
+        await pull_settings(ls)
+    else:
+        settings, errors = parse_settings(params.settings)
+        ls.apply_settings(settings, errors)
+    ls.settings_ready.set()
+
+
+def did_open(ls: VersprochenServer, params: types.DidOpenTextDocumentParams) -> None:
+    """Track the document and analyse it."""
+    item = params.text_document
+    doc = Document(uri=item.uri, language_id=item.language_id, version=item.version, text=item.text,
+                   encoding=ls.encoding)
+    doc.kind = classify(doc.suffix, doc.language_id, doc.text)
+    old = ls.docs.get(item.uri)
+    if old is not None:
+        old.closed = True
+    ls.docs[item.uri] = doc
+    ls.schedule(doc)
+
+
+def did_change(ls: VersprochenServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Apply incremental (or full) edits and schedule an analysis of the newest version."""
+    doc = ls.docs.get(params.text_document.uri)
+    if doc is None:
+        log.warning("change for a document that is not open: %s", params.text_document.uri)
+        return
+    for change in params.content_changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            r = change.range
+            doc.apply((r.start.line, r.start.character), (r.end.line, r.end.character), change.text)
+        else:
+            doc.apply(None, None, change.text)
+    doc.version = params.text_document.version
+    if doc.kind == "ignored" or doc.kind == "text":
+        doc.kind = classify(doc.suffix, doc.language_id, doc.text)
+    ls.schedule(doc)
+
+
+def did_close(ls: VersprochenServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Forget the document and clear its diagnostics."""
+    doc = ls.docs.pop(params.text_document.uri, None)
+    if doc is None:
+        return
+    doc.closed = True
+    if doc.task is not None:
+        doc.task.cancel()
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[]))
+
+
+async def hover(ls: VersprochenServer, params: types.HoverParams) -> types.Hover | None:
+    """Reason, deadline and suggestions for the finding under the cursor (the narrowest one)."""
+    doc = ls.docs.get(params.text_document.uri)
+    if doc is None:
+        return None
+    published = await ls.fresh(doc)
+    if published is None:
+        return None
+    offset = published.index.offset(params.position.line, params.position.character)
+    hits = [f for f in published.findings if f.start <= offset < f.end or f.start == offset == f.end]
+    if not hits:
+        return None
+    best = min(hits, key=lambda f: f.end - f.start)
+    return to_lsp_hover(best, published.index, ls.host.rules(), ls.markdown_hover)
+
+
+def shutdown(ls: VersprochenServer, params: Any) -> None:
+    """Stop background work before exit."""
+    for doc in ls.docs.values():
+        if doc.task is not None:
+            doc.task.cancel()
+    with contextlib.suppress(Exception):
+        ls.stop()
+
+
+def build_server() -> VersprochenServer:
+    """A server with every handler and command registered; the engine starts loading at once."""
+    ls = VersprochenServer()
+    ls.feature(types.INITIALIZE)(initialize)
+    ls.feature(types.INITIALIZED)(initialized)
+    ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    ls.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
+    ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+    ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
+    ls.feature(types.TEXT_DOCUMENT_HOVER)(hover)
+    ls.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix]))(code_actions)
+    ls.feature(types.SHUTDOWN)(shutdown)
+    register_commands(ls)
+    # Start with the working directory's project config; initialize rebuilds only if the root differs.
+    ls.start_engine()
+    return ls

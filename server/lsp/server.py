@@ -1,0 +1,250 @@
+"""The language server: state on a LanguageServer subclass, analysis scheduling and publishing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Generator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from server import __version__
+from server.config import ProjectConfig, find_config, load_config
+from server.lsp.analysis import EngineHost, Job, LexiconKey, analyse
+from server.lsp.convert import Options, Published
+from server.lsp.documents import Document
+from server.lsp.positions import Encoding
+from server.lsp.project import ProjectConfigs
+from server.lsp.settings import Settings
+from server.lsp.tracker import TrackerView, resolve_path
+
+log = logging.getLogger(__name__)
+# Coalesce keystrokes: wait this long after an edit before analysing the newest version.
+DEBOUNCE_SECONDS = 0.004
+# How long didOpen may wait for the client's answer to workspace/configuration.
+SETTINGS_TIMEOUT = 2.0
+# How long hover and code actions wait for the analysis of the current version.
+FRESH_TIMEOUT = 5.0
+
+
+class VersprochenProtocol(LanguageServerProtocol):
+    """pygls's protocol minus its document store: ours splits lines as LSP does and clamps bad ranges."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[
+            Any, Any, None]:
+        """Hand the document to our handler only."""
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Generator[
+            Any, Any, None]:
+        """Hand the edits to our handler only."""
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Generator[
+            Any, Any, None]:
+        """Hand the close to our handler only."""
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+
+class VersprochenServer(LanguageServer):
+    """All server state: documents, settings, the engine host, project configs and the tracker view."""
+
+    def __init__(self) -> None:
+        super().__init__("versprochen", __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=VersprochenProtocol, max_workers=2)
+        self.docs: dict[str, Document] = {}
+        self.settings = Settings()
+        self.settings_ready = asyncio.Event()
+        self.host = EngineHost()
+        self.projects = ProjectConfigs()
+        self.tracker = TrackerView()
+        self.root: Path | None = None
+        self.encoding: Encoding = "utf-16"
+        self.debounce = DEBOUNCE_SECONDS
+        self._told: set[str] = set()
+
+    # --- client capabilities -------------------------------------------------------------------------
+    def supports(self, path: str) -> bool:
+        """Whether the client declared a capability (dotted snake_case path)."""
+        try:
+            return bool(get_capability(self.client_capabilities, path, False))
+        except AttributeError:
+            return False
+
+    @property
+    def markdown_hover(self) -> bool:
+        """The client renders Markdown in hovers."""
+        formats = get_capability(self.client_capabilities, "text_document.hover.content_format", []) or []
+        return types.MarkupKind.Markdown in formats
+
+    # --- configuration -------------------------------------------------------------------------------
+    def start_engine(self) -> None:
+        """Build (or rebuild) the engine for the current lexicon settings, in the background."""
+        self.host.load(self.lexicon_key())
+
+    def root_config(self) -> ProjectConfig:
+        """The config of the workspace root (or the working directory before initialize)."""
+        start = self.root or Path.cwd()
+        try:
+            return load_config(find_config(start))
+        except Exception as exc:
+            self.tell(f"versprochen: {exc}", types.MessageType.Warning)
+            return ProjectConfig()
+
+    def lexicon_key(self) -> LexiconKey:
+        """Rule folders (project + settings) and disabled rules the engine is built from."""
+        config = self.root_config()
+        base = self.root or Path.cwd()
+        extra = tuple(base / Path(p).expanduser() for p in self.settings.lexicon.extra_folders)
+        return (tuple(config.lexicon_dirs) + extra, tuple(sorted(config.disabled_rules)))
+
+    def apply_settings(self, settings: Settings, errors: list[str]) -> None:
+        """Take new settings: tell the user about bad values, rebuild what depends on them, re-check."""
+        for error in errors:
+            self.tell(f"versprochen: Einstellung {error}", types.MessageType.Warning)
+        changed = settings != self.settings
+        self.settings = settings
+        config = self.root_config()
+        self.tracker.configure(resolve_path(settings.tracker.path, config.tracker_path))
+        if changed:
+            self.start_engine()
+            self.recheck_all()
+
+    def options_for(self, doc: Document) -> Options:
+        """Settings, project config and per-document choices for converting findings."""
+        folder = Path(doc.path).parent if doc.path is not None else self.root
+        config = self.projects.config_for(folder)
+        for message in list(self.projects.errors.values()):
+            self.tell(message, types.MessageType.Warning)
+        rules = self.host.rules()
+        return Options(
+            settings=self.settings,
+            severity_overrides=dict(config.severity),
+            accepted=frozenset(a.casefold() for a in config.accepted),
+            disabled=frozenset(doc.disabled_rules) | frozenset(config.disabled_rules),
+            rules=rules,
+            related_information=self.supports("text_document.publish_diagnostics.related_information"),
+        )
+
+    def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
+        """Show a message to the user once (settings are re-read often; repeating is noise)."""
+        if message in self._told:
+            return
+        self._told.add(message)
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        except Exception:  # before the connection exists (tests constructing the server)
+            log.warning("%s", message)
+
+    def forget_told(self) -> None:
+        """Allow messages to be shown again (after the user changed the settings)."""
+        self._told.clear()
+
+    # --- analysis ------------------------------------------------------------------------------------
+    def schedule(self, doc: Document) -> None:
+        """Analyse the document soon; edits arriving meanwhile are folded into one run."""
+        doc.fresh.clear()
+        if doc.kind == "ignored":
+            doc.fresh.set()
+            return
+        if doc.task is None or doc.task.done():
+            doc.task = asyncio.ensure_future(self._analysis_loop(doc))
+
+    def recheck_all(self) -> None:
+        """Re-analyse every open document (settings, config or rules changed)."""
+        for doc in list(self.docs.values()):
+            doc.published = None
+            self.schedule(doc)
+
+    def job(self, doc: Document) -> Job:
+        """The analysis job for the document's current version."""
+        sent = doc.published.sent if doc.published is not None else None
+        return Job(uri=doc.uri, version=doc.version, text=doc.text, kind=doc.kind, encoding=self.encoding,
+                   options=self.options_for(doc), max_chars=self.settings.max_document_chars,
+                   reference_time=self.settings.reference_time, sent_hint=sent, tracker=self.tracker.open_for)
+
+    async def _analysis_loop(self, doc: Document) -> None:
+        """Debounce, analyse the newest version on the engine thread, publish unless it went stale."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.settings_ready.wait(), SETTINGS_TIMEOUT)
+        while not doc.closed:
+            await asyncio.sleep(self.debounce)
+            job = self.job(doc)
+            try:
+                published = await self.host.run(partial(analyse, job=job))
+            except Exception:
+                log.exception("analysis of %s failed", doc.uri)
+                self.tell("versprochen: Die Prüfung ist fehlgeschlagen (Details im Protokoll).",
+                          types.MessageType.Error)
+                published = None
+            self.report_engine_errors()
+            if doc.closed or self.docs.get(doc.uri) is not doc:
+                return
+            if doc.version != job.version:
+                continue  # stale: a newer version is waiting
+            if published is not None:
+                self.publish(doc, published)
+            doc.fresh.set()
+            return
+
+    def report_engine_errors(self) -> None:
+        """Show rule-file problems found while building the engine."""
+        while self.host.errors:
+            self.tell(self.host.errors.pop(0), types.MessageType.Error)
+
+    def publish(self, doc: Document, published: Published) -> None:
+        """Send the diagnostics of one analysed version and remember what they came from."""
+        doc.published = published
+        if len(doc.text) > self.settings.max_document_chars and not doc.oversize_told:
+            doc.oversize_told = True
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning,
+                message=(f"versprochen: {doc.path.name if doc.path else doc.uri} ist sehr groß "
+                         f"({len(doc.text):,} Zeichen); geprüft werden nur die ersten "
+                         f"{self.settings.max_document_chars:,} Zeichen.").replace(",", ".")))
+        elif len(doc.text) <= self.settings.max_document_chars:
+            doc.oversize_told = False
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=doc.uri, diagnostics=list(published.diagnostics), version=published.version))
+
+    async def fresh(self, doc: Document) -> Published | None:
+        """The published state for the document's current version (waits briefly for a running analysis)."""
+        if doc.published is not None and doc.published.version == doc.version:
+            return doc.published
+        if doc.kind == "ignored":
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(doc.fresh.wait(), FRESH_TIMEOUT)
+        published = doc.published
+        return published if published is not None and published.version == doc.version else None
+
+    async def analyse_now(self, doc: Document) -> Published | None:
+        """Analyse and publish one document right away (the checkAll command)."""
+        if doc.kind == "ignored":
+            return None
+        job = self.job(doc)
+        published = await self.host.run(partial(analyse, job=job))
+        if published is not None and not doc.closed and doc.version == job.version:
+            self.publish(doc, published)
+            doc.fresh.set()
+        return published
+
+    def stop(self) -> None:
+        """Release the engine thread and the tracker."""
+        self.host.shutdown()
+        self.tracker.close()
