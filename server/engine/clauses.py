@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -162,12 +163,15 @@ def _role(tokens: list[Token], verb_forms: frozenset[str], first: bool) -> str:
     return "main" if has_verb or first else "frag"
 
 
-def chunk_sentence(sent: Span, verb_forms: frozenset[str]) -> list[Chunk]:
-    """Split a sentence at clause punctuation and tag each piece."""
+def chunk_sentence(sent: Span, verb_forms: frozenset[str],
+                   protected: Sequence[tuple[int, int]] = ()) -> list[Chunk]:
+    """Split a sentence at clause punctuation (never inside a protected character range) and tag each piece."""
     doc = sent.doc
     pieces: list[tuple[int, int]] = []
     start = sent.start
     for i in range(sent.start, sent.end):
+        if any(a < doc[i].idx < b for a, b in protected):
+            continue  # "für Dienstag, 1.12., um 15 Uhr" is one deadline, not three clauses
         if doc[i].text in CLAUSE_BREAK and i > start:
             pieces.append((start, i))
             start = i + 1
@@ -182,9 +186,9 @@ def chunk_sentence(sent: Span, verb_forms: frozenset[str]) -> list[Chunk]:
     return chunks
 
 
-def units(sent: Span, verb_forms: frozenset[str]) -> list[Unit]:
+def units(sent: Span, verb_forms: frozenset[str], protected: Sequence[tuple[int, int]] = ()) -> list[Unit]:
     """Group a sentence's chunks into units: each main clause with its dependents."""
-    chunks = chunk_sentence(sent, verb_forms)
+    chunks = chunk_sentence(sent, verb_forms, protected)
     result: list[Unit] = []
     pending: list[Chunk] = []
     for chunk in chunks:
@@ -208,3 +212,24 @@ def units(sent: Span, verb_forms: frozenset[str]) -> list[Unit]:
 def _leads_next(chunks: list[Chunk], chunk: Chunk) -> bool:
     """A subordinate chunk at the very start of a sentence leads the following main clause."""
     return chunks.index(chunk) == 0
+
+
+def split_coordinated(doc: Doc, unit: Unit, verb_forms: frozenset[str],
+                      deadline_spans: Sequence[tuple[int, int]]) -> list[Unit]:
+    """Split "wir kümmern uns umgehend … und schicken Ihnen diese Woche …" into two units.
+
+    Only when "und" is followed by a verb and each side has a deadline of its own: two commitments
+    with two dates must be tracked separately; "kommt am Donnerstag und tauscht das Ventil" stays one.
+    """
+    main = unit.main
+    for i in range(main.start + 2, main.end - 1):
+        if doc[i].lower_ != "und" or not is_verb(doc[i + 1], verb_forms):
+            continue
+        left = (doc[main.start].idx, doc[i].idx)
+        right = (doc[i + 1].idx, doc[main.end - 1].idx + len(doc[main.end - 1].text))
+        inside = [any(lo <= a and b <= hi for a, b in deadline_spans) for lo, hi in (left, right)]
+        if all(inside):
+            first = Unit(unit.sentence, Chunk(main.start, i, "main"), unit.before, ())
+            second = Unit(unit.sentence, Chunk(i + 1, main.end, "main"), (), unit.after)
+            return [first, second]
+    return [unit]

@@ -32,4 +32,11 @@ class PhraseIndex:
         """(rule, start token, end token) for every phrase occurrence in `doc`."""
         from server.engine.promises import PhraseMatches
 
-        return PhraseMatches([(self.rules[mid], start, end) for mid, start, end in self.matcher(doc)])
+        found = []
+        for mid, start, end in self.matcher(doc):
+            rule = self.rules[mid]
+            # "ab sofort" is a state from now on, not the absolute "sofort": rules may list such words.
+            if start > 0 and doc[start - 1].lower_ in rule.option("except_before", ()):
+                continue
+            found.append((rule, start, end))
+        return PhraseMatches(found)

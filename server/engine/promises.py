@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lexicon import Lexicon, Rule, load_grammar
 from server.engine import deadlines as deadline_rules
-from server.engine.clauses import Unit, is_verb, sentences, units
+from server.engine.clauses import Unit, is_verb, sentences, split_coordinated, units
 from server.engine.deadlines import DeadlineFinder
 from server.engine.nlp import is_noun_like, verb_forms
 from server.engine.phrases import PhraseIndex
@@ -102,7 +102,9 @@ class PromiseFinder:
         for sentence in sentences(doc):
             if sentence.text.rstrip().endswith("?"):
                 continue
-            sentence_units = units(sentence, self.verb_forms)
+            spans = [(d.start, d.end) for d in found_deadlines]
+            sentence_units = [part for unit in units(sentence, self.verb_forms, spans)
+                              for part in split_coordinated(doc, unit, self.verb_forms, spans)]
             candidates: list[Candidate] = []
             for unit in sentence_units:
                 cand = self._classify(doc, unit, matches, found_deadlines, sent, fired)
@@ -134,7 +136,7 @@ class PromiseFinder:
             return None
         deadline = _first_in(found, unit.sentence.doc[unit.start:unit.end])
         future = _is_future(deadline, sent)
-        past = _is_past(main)
+        past = _is_past(main, deadline)
         first = bool(words & FIRST_PERSON)
         if first:
             return self._first_person(unit, main, core, matches, future, past)
@@ -290,12 +292,21 @@ def _is_future(deadline: Deadline | None, sent: datetime) -> bool:
         return False
     if deadline.vague or deadline.due is None:
         return True  # vague, event-bound or ambiguous deadlines all lie ahead
+    if re.match(r"(?i)ab\s+sofort\b", deadline.text):
+        return False  # "ist ab sofort online": a state that already holds, no date ahead
     due = deadline.due.date() if isinstance(deadline.due, datetime) else deadline.due
     return isinstance(due, date) and due >= sent.date()
 
 
-def _is_past(main: Span) -> bool:
-    words = [t.lower_ for t in main]
+def _is_past(main: Span, deadline: Deadline | None = None) -> bool:
+    """Past or perfect tense, judged on the coordinated part that holds the deadline if there is one."""
+    tokens = list(main)
+    cuts = [n for n, t in enumerate(tokens) if t.lower_ in ("und", "sowie")]
+    if deadline is not None and cuts:
+        parts = [tokens[a + 1 if a else 0:b] for a, b in zip([0, *cuts], [*cuts, len(tokens)], strict=True)]
+        tokens = next((p for p in parts if p and p[0].idx <= deadline.start < p[-1].idx + len(p[-1].text)),
+                      tokens)
+    words = [t.lower_ for t in tokens]
     if set(words) & PAST_ONLY:
         return True
     if set(words) & FUTURE_AUX:
