@@ -1,0 +1,240 @@
+"""Clause splitting and the small pattern language of the delivery rule files (see Deliveries.toml)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lexicon import LexiconError, Rule
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Closed word classes of German grammar (not rule data: triggers and blockers live in lexicon/rules).
+DETERMINERS = _words(
+    "der die das den dem des ein eine einen einem einer eines mein meine meinen meinem meiner meines dein "
+    "deine deinen deinem deiner deines ihr ihre ihren ihrem ihrer ihres unser unsere unseren unserem "
+    "unserer unseres euer eure euren eurem eurer sein seine seinen seinem seiner seines dies diese diesen "
+    "diesem dieser dieses jede jeder jedes jeden jedem alle allen aller beide beiden welche kein keine "
+    "keinen keinem keiner keines")
+GENITIVE = _words("des eines meines deines ihres unseres seines dieses jedes")
+COMPLEMENT = _words("des der eines einer meines meiner ihres ihrer unseres unserer seines seiner dieses "
+                     "dieser von vom auf über zum zur für")
+PREPOSITIONS = _words(
+    "in im ins an am ans auf aufs für fürs mit von vom zu zum zur bei beim aus nach über übers unter vor "
+    "hinter neben zwischen durch gegen ohne um bis seit ab gemäß laut inklusive inkl. samt nebst wegen trotz "
+    "während statt innerhalb außerhalb bezüglich per pro via hinsichtlich zwecks")
+PRONOUNS = _words("ich du er sie es wir ihr mich dich sich uns euch mir dir ihm ihnen man")
+FUNCTION_WORDS = DETERMINERS | PREPOSITIONS | PRONOUNS | _words(
+    "und oder aber denn doch sondern sowie also auch noch schon bereits nun jetzt hier da dort heute gestern "
+    "gerne gern leider bitte danke wie so als dass ob wenn falls sobald weil damit nicht nur sehr ganz "
+    "anbei hiermit beigefügt anliegend beiliegend inzwischen mittlerweile soeben gerade eben endlich wieder "
+    "zudem außerdem ebenfalls deshalb daher somit übrigens vielen herzlichen liebe lieber hallo guten hi "
+    "moin servus ja nein ok okay was wer etwas nichts alles das dies zuerst danach dann selbstverständlich "
+    "natürlich wichtig kurz vorab erst")
+PERFECT_AUX = _words("hat haben habe hab hast habt hatte hatten")
+PAST_AUX = PERFECT_AUX | _words("wurde wurden worden geworden")
+PRESENT_AUX = _words("ist sind")
+FIRST_PERSON = _words("ich wir hab habe")
+SECOND_PERSON = frozenset({"Sie", "du", "Du", "ihr"})
+SENTENCE_ENDS = frozenset({".", "!", "?", "...", "…", "?!", "!?"})
+BREAKS = frozenset({",", ";", ":", "–", "—", "-", "(", ")", "[", "]"})
+BULLETS = frozenset({"-", "•", "*", "–", "·"})
+QUOTES_OPEN, QUOTES_CLOSE, QUOTES_BOTH = frozenset("„»‚"), frozenset("”«’"), frozenset("\"“")
+GAP = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One position of a pattern: alternative words, word prefixes, "any number", anchors."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    digit: bool
+    first: bool
+    last: bool
+
+    def accepts(self, word: str) -> bool:
+        """Whether the lower-cased word fills this position."""
+        return word in self.words or word.startswith(self.prefixes) or (
+            self.digit and any(c.isdigit() for c in word))
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A phrase of a rule file compiled to (element, gap before it) steps."""
+
+    source: str
+    rule: Rule | None
+    steps: tuple[tuple[Element, bool], ...]
+
+    def match(self, words: Sequence[str], i: int) -> tuple[int, ...] | None:
+        """The matched word positions (gaps left out) when the pattern matches from position i."""
+        return self._rest(words, 0, i)
+
+    def _rest(self, words: Sequence[str], step: int, pos: int) -> tuple[int, ...] | None:
+        if step == len(self.steps):
+            return ()
+        element, gap = self.steps[step]
+        for j in range(pos, min(len(words), pos + GAP + 1) if gap and step else pos + 1):
+            if j < len(words) and element.accepts(words[j]) and (not element.first or j == 0) and (
+                    not element.last or j == len(words) - 1):
+                rest = self._rest(words, step + 1, j + 1)
+                if rest is not None:
+                    return (j, *rest)
+        return None
+
+    def anchors(self) -> Element:
+        """The most selective element (longest shortest word), used to skip paragraphs quickly."""
+        def rarity(element: Element) -> int:
+            sizes = [len(w) for w in element.words] + [len(p) + 2 for p in element.prefixes]
+            return min(sizes) if sizes and not element.digit else 0
+        return max((e for e, _ in self.steps), key=rarity)
+
+
+def compile_pattern(source: str, rule: Rule | None) -> Pattern:
+    """Compile one phrase of the pattern syntax documented in Deliveries.toml."""
+    steps: list[tuple[Element, bool]] = []
+    gap = False
+    for part in source.casefold().split():
+        if part in ("…", "..."):
+            gap = True
+            continue
+        first, last, core = part.startswith("^"), part.endswith("$"), part.strip("^$")
+        alts = [a for a in core.split("|") if a]
+        steps.append((Element(frozenset(a for a in alts if not a.endswith("*") and a != "#"),
+                              tuple(a[:-1] for a in alts if a.endswith("*") and len(a) > 1),
+                              "#" in alts, first, last), gap))
+        gap = False
+    if not steps or not all(e.words or e.prefixes or e.digit for e, _ in steps):
+        where = rule.path if rule is not None else "delivery rules"
+        raise LexiconError(f"{where}: phrase {source!r}: no words to match")
+    return Pattern(source, rule, tuple(steps))
+
+
+class Match(NamedTuple):
+    """Where a pattern matched: first and past-the-end word index and the matched positions."""
+
+    start: int
+    end: int
+    positions: tuple[int, ...]
+    pattern: Pattern
+
+
+class PatternSet:
+    """Patterns indexed by their first element, so a clause is scanned once."""
+
+    def __init__(self, patterns: Iterable[Pattern]) -> None:
+        self.by_word: dict[str, list[Pattern]] = {}
+        self.other: list[Pattern] = []
+        for pattern in patterns:
+            head = pattern.steps[0][0]
+            if head.prefixes or head.digit:
+                self.other.append(pattern)
+            for word in head.words:
+                self.by_word.setdefault(word, []).append(pattern)
+
+    def find(self, words: Sequence[str]) -> Iterator[Match]:
+        """Every match, in text order."""
+        for i, word in enumerate(words):
+            patterns = self.by_word.get(word, [])
+            if self.other:
+                patterns = patterns + [p for p in self.other if p.steps[0][0].accepts(word)]
+            for pattern in patterns:
+                positions = pattern.match(words, i)
+                if positions is not None:
+                    yield Match(i, positions[-1] + 1, positions, pattern)
+
+    def first(self, words: Sequence[str]) -> Match | None:
+        """The first match or None."""
+        return next(self.find(words), None)
+
+
+def pattern_set(rule: Rule | None, phrases: Iterable[str]) -> PatternSet:
+    return PatternSet(compile_pattern(p, rule) for p in phrases)
+
+
+def option_list(rule: Rule | None, *keys: str) -> list[str]:
+    value: Any = rule.options if rule is not None else {}
+    for key in keys:
+        value = value.get(key, {}) if isinstance(value, dict) else {}
+    if value and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise LexiconError(f"{rule.path if rule else 'delivery rules'}: {'.'.join(keys)}: a list of strings")
+    return list(value) if value else []
+
+
+@dataclass(slots=True)
+class Segment:
+    """A clause: the word tokens between two breaks (comma, colon, dash, sentence end)."""
+
+    tokens: list[Token]
+    sentence: int
+    quoted: bool = False
+    question: bool = False
+    words: list[str] = field(default_factory=list)
+
+
+def segments(doc: Doc) -> list[Segment]:
+    """Split a paragraph into clauses, minding abbreviations, glued sentence ends, quotes and brackets."""
+    out: list[Segment] = []
+    current = Segment([], 0)
+    # Clauses interrupted by a bracket; the bracket is a clause of its own and the outer one goes on.
+    outer: list[Segment] = []
+    asked: set[int] = set()
+    depth = 0
+    tokens = list(doc)
+
+    def close(sentence_end: bool, question: bool = False) -> None:
+        nonlocal current
+        for seg in ([current, *reversed(outer)] if sentence_end else [current]):
+            if seg.tokens:
+                out.append(seg)
+        if sentence_end:
+            outer.clear()
+        if question:
+            asked.add(current.sentence)
+        current = Segment([], current.sentence + sentence_end, depth > 0)
+
+    for n, tok in enumerate(tokens):
+        text = tok.text
+        if tok.is_space:
+            if "\n" in text and n + 1 < len(tokens) and tokens[n + 1].text in BULLETS:
+                close(True)
+            continue
+        if text in QUOTES_OPEN or text in QUOTES_CLOSE or text in QUOTES_BOTH:
+            opens = text in QUOTES_OPEN or (text in QUOTES_BOTH and depth == 0)
+            depth = depth + 1 if opens else max(0, depth - 1)
+            close(False)
+        elif text in SENTENCE_ENDS or (tok.is_punct and text[0] in "?!."):
+            # "Bestellnr. 558201", "ca. 20 Stück": a period before a number or a small letter ends nothing.
+            after = tokens[n + 1].text[:1] if n + 1 < len(tokens) else ""
+            if text != "." or not (after.isdigit() or after.islower()):
+                close(True, "?" in text)
+        elif text in ("(", "["):
+            outer.append(current)
+            current = Segment([], current.sentence, depth > 0)
+        elif text in (")", "]") and outer:
+            if current.tokens:
+                out.append(current)
+            current = outer.pop()
+        elif text in BREAKS:
+            close(False)
+        elif not tok.is_punct or text in "/&+":
+            current.tokens.append(tok)
+            after = tokens[n + 1] if n + 1 < len(tokens) else None
+            if text.endswith(".") and len(text) > 2 and any(c.isdigit() for c in text) and (
+                    after is None or after.is_space or after.text[:1].isupper()):
+                close(True)
+    close(True)
+    out.sort(key=lambda seg: seg.tokens[0].i)
+    for seg in out:
+        seg.words = [t.lower_ for t in seg.tokens]
+        seg.question = seg.sentence in asked
+    return out
