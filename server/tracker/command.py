@@ -39,13 +39,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                          help="nur Zusagen an diese Adresse (oder @domain.de)")
     filters.add_argument("--from", dest="due_from", metavar="DATUM", help="fällig ab (27.11.2026 oder ISO)")
     filters.add_argument("--to", dest="due_to", metavar="DATUM", help="fällig bis (einschließlich)")
+    filters.add_argument("--state", action="append", choices=STATES,
+                         help="nur dieser Status (mehrfach; due/overdue: Standard open und postponed)")
     change = argparse.ArgumentParser(add_help=False)
     change.add_argument("--by", default=None, help="wer ändert (Standard: $USER)")
     change.add_argument("--note", help="Notiz für den Verlauf")
     change.add_argument("--evidence", help="Beleg, z. B. die Message-ID der Mail")
     actions = parser.add_subparsers(dest="action", metavar="AKTION")
-    listing = actions.add_parser("list", parents=[common, filters], help="Zusagen auflisten")
-    listing.add_argument("--state", action="append", choices=STATES, help="nur dieser Status (mehrfach)")
+    actions.add_parser("list", parents=[common, filters], help="Zusagen auflisten")
     due = actions.add_parser("due", parents=[common, filters], help="offene Zusagen, bald fällig")
     due.add_argument("--within", default="2d", help="Zeitraum ab jetzt (Standard: 2d)")
     actions.add_parser("overdue", parents=[common, filters], help="offene Zusagen, Frist verstrichen")
@@ -126,8 +127,14 @@ def _review(args: argparse.Namespace, path: Path) -> int:
 
 def _select(store: TrackerStore, args: argparse.Namespace) -> list[TrackedPromise]:
     """The promises a list/due/overdue call asks for."""
-    from server.tracker.dates import deadline_start, is_overdue, local_naive, now_local, parse_user_date
-    from server.tracker.remind import parse_duration
+    from server.tracker.dates import (
+        deadline_start,
+        is_overdue,
+        local_naive,
+        now_local,
+        parse_duration,
+        parse_user_date,
+    )
     from server.tracker.store import ACTIVE_STATES
 
     try:
@@ -136,7 +143,7 @@ def _select(store: TrackerStore, args: argparse.Namespace) -> list[TrackedPromis
         within = parse_duration(args.within) if args.action == "due" else None
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    states = args.state if args.action == "list" else ACTIVE_STATES
+    states = args.state or (None if args.action == "list" else ACTIVE_STATES)
     found = store.list(state=states, owner=args.owner, recipient=args.recipient, due_from=due_from,
                        due_to=due_to)
     now = local_naive(now_local())

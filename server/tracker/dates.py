@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 DueBound = date | datetime | str
 
+DURATION = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
+UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 GERMAN_DATE = re.compile(
     r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?:[ ,]+(?:um\s+)?(\d{1,2})[:.](\d{2})(?:\s*Uhr)?)?\s*$"
 )
@@ -78,6 +80,13 @@ def due_day(due: str) -> date:
     return parsed.date() if isinstance(parsed, datetime) else parsed
 
 
+def due_day_text(bound: DueBound, *, days: int = 0) -> str:
+    """The ISO day of a bound, moved by `days`: `p.due >= '2026-11-27'` narrows a query by day."""
+    parsed = parse_due(bound) if isinstance(bound, str) else bound
+    day = parsed.date() if isinstance(parsed, datetime) else parsed
+    return (day + timedelta(days=days)).isoformat()
+
+
 def deadline_start(due: str) -> datetime:
     """The moment a deadline refers to: its time, or the start of its day when only a date was named."""
     parsed = parse_due(due)
@@ -125,3 +134,12 @@ def format_due(due: str | None) -> str:
     if isinstance(parsed, datetime):
         return parsed.strftime("%d.%m.%Y %H:%M")
     return parsed.strftime("%d.%m.%Y")
+
+
+def parse_duration(text: str) -> timedelta:
+    """`24h`, `90m`, `2d`, `1h30m` as a timedelta; ValueError with a German message otherwise."""
+    value = text.strip()
+    parts = DURATION.findall(value)
+    if not parts or DURATION.sub("", value).strip():
+        raise ValueError(f"Ungültige Dauer „{text}“ (z. B. 24h, 90m, 2d)")
+    return timedelta(seconds=sum(int(n) * UNIT_SECONDS[u.lower()] for n, u in parts))

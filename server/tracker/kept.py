@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-from server.engine.types import Analysis
 from server.tracker.matching import bare_address, bare_addresses, delivery_matches, says_as_promised
 from server.tracker.models import SentMail
+
+if TYPE_CHECKING:
+    from server.engine.types import Analysis
 
 _CANDIDATES = """
     SELECT p.id, p.quote, p.object, p.deadline_text
@@ -22,11 +25,13 @@ def kept_by(conn: sqlite3.Connection, mail: SentMail, message_id: str, sent: str
     if analysis.deliveries and recipients:
         marks = ",".join("?" * len(recipients))
         rows = conn.execute(
-            _CANDIDATES + f"""WHERE p.state IN ('open', 'postponed') AND m.sender_addr = ?
-                AND p.message_id <> ? AND m.sent <= ? AND EXISTS (
-                    SELECT 1 FROM mail_recipients r
-                    WHERE r.message_id = p.message_id AND r.address IN ({marks}))""",
-            (bare_address(mail.sender), message_id, sent, *recipients)).fetchall()
+            f"""SELECT DISTINCT p.id, p.quote, p.object, p.deadline_text
+                FROM mail_recipients r
+                CROSS JOIN mails m ON m.message_id = r.message_id
+                CROSS JOIN promises p ON p.message_id = r.message_id
+                WHERE r.address IN ({marks}) AND m.sender_addr = ? AND p.state IN ('open', 'postponed')
+                AND p.message_id <> ? AND m.sent <= ?""",
+            (*recipients, bare_address(mail.sender), message_id, sent)).fetchall()
         for row in rows:
             for d in analysis.deliveries:
                 if delivery_matches(d.object, row["quote"], row["object"], row["deadline_text"]):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from email.utils import getaddresses, parseaddr
+from typing import TYPE_CHECKING
 
-from server.engine.types import Analysis
+if TYPE_CHECKING:
+    from server.engine.types import Analysis
 
 WORD = re.compile(r"[^\W\d_]+")
 AS_PROMISED = re.compile(

@@ -8,9 +8,12 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from server.engine.types import Analysis
 from server.tracker.dates import iso_time
+
+if TYPE_CHECKING:
+    from server.engine.types import Analysis
 
 STATES = ("open", "kept", "broken", "postponed", "cancelled")
 # Promises still waiting to be kept: reminders, `due`/`overdue` and the language server look at these.

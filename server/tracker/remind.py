@@ -12,13 +12,25 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import TYPE_CHECKING
 
-from server.tracker.dates import deadline_end, deadline_start, due_day, iso_time, local_naive
+from server.tracker.dates import (
+    deadline_end,
+    deadline_start,
+    due_day,
+    iso_time,
+    local_naive,
+    parse_duration,
+)
 from server.tracker.matching import display_name
 from server.tracker.models import ACTIVE_STATES, TrackedPromise
 from server.tracker.store import TrackerStore
 
 if TYPE_CHECKING:
     import jinja2
+
+__all__ = [
+    "PlannedReminder", "ReminderResult", "Sender", "kinds_due", "parse_duration", "plan_reminders",
+    "run_reminder_cycle", "smtp_sender",
+]
 
 Sender = Callable[[EmailMessage], None]
 DEFAULT_FROM = "versprochen@localhost"
@@ -28,8 +40,6 @@ STALE_AFTER = timedelta(minutes=10)
 # Business days between the old deadline (or today, when later) and the date the draft proposes.
 POSTPONE_BY_BUSINESS_DAYS = 3
 KIND_ORDER = ("due", "lead")
-DURATION = re.compile(r"(\d+)\s*([dhms])", re.IGNORECASE)
-UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 @dataclass(frozen=True)
@@ -55,15 +65,6 @@ class ReminderResult:
     status: str
     error: str | None = None
     message_id: str | None = None
-
-
-def parse_duration(text: str) -> timedelta:
-    """`24h`, `90m`, `2d`, `1h30m` as a timedelta; ValueError with a German message otherwise."""
-    value = text.strip()
-    parts = DURATION.findall(value)
-    if not parts or DURATION.sub("", value).strip():
-        raise ValueError(f"Ungültige Dauer „{text}“ (z. B. 24h, 90m, 2d)")
-    return timedelta(seconds=sum(int(n) * UNIT_SECONDS[u.lower()] for n, u in parts))
 
 
 def add_business_days(start: date, days: int) -> date:
@@ -143,9 +144,10 @@ def render_reminder(env: jinja2.Environment, promise: TrackedPromise, kind: str,
     return message
 
 
-def _recorded(store: TrackerStore) -> set[tuple[int, str, str]]:
-    """Reminders already handled (anything but failed, which is retried)."""
-    rows = store.read("SELECT promise_id, kind, due FROM reminders WHERE status <> 'failed'")
+def _recorded(store: TrackerStore, since: date) -> set[tuple[int, str, str]]:
+    """Reminders already handled for dues from `since` on (anything but failed, which is retried)."""
+    rows = store.read("SELECT promise_id, kind, due FROM reminders WHERE status <> 'failed' AND due >= ?",
+                      (since.isoformat(),))
     return {(r["promise_id"], r["kind"], r["due"]) for r in rows}
 
 
@@ -157,9 +159,11 @@ def plan_reminders(store: TrackerStore, now: datetime, lead: timedelta = DEFAULT
         from templates import make_environment
 
         env = make_environment()
-    done = _recorded(store)
+    now = local_naive(now)
+    done = _recorded(store, now.date())
     planned: list[PlannedReminder] = []
-    for promise in store.list(state=ACTIVE_STATES):
+    # Only promises due between today and the end of the lead window can have a reminder due now.
+    for promise in store.list(state=ACTIVE_STATES, due_from=now.date(), due_to=(now + lead).date()):
         due = promise.due or ""
         kinds = [k for k in kinds_due(promise, now, lead) if (promise.id, k, due) not in done]
         if not kinds:

@@ -11,10 +11,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from server.engine.types import Analysis
-from server.tracker.dates import DueBound, due_in_range, iso_time, normalize_due, now_local
+from server.tracker.dates import DueBound, due_day_text, due_in_range, iso_time, normalize_due, now_local
 from server.tracker.kept import kept_by
 from server.tracker.matching import bare_address, bare_addresses, normalize_message_id, split_references
 from server.tracker.models import (
@@ -37,6 +36,9 @@ from server.tracker.models import (
     synthetic_message_id,
 )
 from server.tracker.schema import SCHEMA_VERSION, migrate, schema_version
+
+if TYPE_CHECKING:
+    from server.engine.types import Analysis
 
 __all__ = [
     "ACTIVE_STATES", "AUTO", "STATES", "STATE_LABELS", "TRANSITIONS", "InvalidTransition", "PromiseNotFound",
@@ -297,6 +299,13 @@ class TrackerStore:
             where.append(f"EXISTS (SELECT 1 FROM mail_recipients r WHERE r.message_id = p.message_id "
                          f"AND {clause})")
             params.append(value)
+        # Narrow by day in SQL (ISO text sorts by date); the exact bound is checked below.
+        if due_from is not None:
+            where.append("p.due >= ?")
+            params.append(due_day_text(due_from))
+        if due_to is not None:
+            where.append("p.due < ?")
+            params.append(due_day_text(due_to, days=1))
         sql = _PROMISE_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         found = [promise_from_row(row) for row in self.read(sql, params)]
         if due_from is not None or due_to is not None:
@@ -321,10 +330,14 @@ class TrackerStore:
         if not addresses:
             return []
         marks = ",".join("?" * len(addresses))
+        # Driven from the recipient index (CROSS JOIN fixes the order): a few rows per customer however
+        # large the tracker grows; SQLite would otherwise start from the state index.
         rows = self.read(
-            _PROMISE_SELECT + f""" WHERE p.state IN ('open', 'postponed') AND EXISTS (
-                SELECT 1 FROM mail_recipients r WHERE r.message_id = p.message_id
-                AND r.address IN ({marks}))""", addresses)
+            f"""SELECT DISTINCT p.*, m.sender, m.recipients, m.subject, m.sender_addr
+                FROM mail_recipients r
+                CROSS JOIN mails m ON m.message_id = r.message_id
+                CROSS JOIN promises p ON p.message_id = r.message_id
+                WHERE r.address IN ({marks}) AND p.state IN ('open', 'postponed')""", addresses)
         return sorted((promise_from_row(r) for r in rows), key=due_sort_key)
 
     def close(self) -> None:

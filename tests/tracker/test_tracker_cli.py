@@ -77,6 +77,8 @@ def test_due_and_overdue(capsys: pytest.CaptureFixture[str], db_path: Path, fill
     assert [p["id"] for p in due] == [filled["today"], filled["tomorrow"]]  # type: ignore[union-attr]
     assert [p["id"] for p in overdue] == [filled["yesterday"]]  # type: ignore[union-attr]
     assert [p["id"] for p in soon] == [filled[n] for n in ("today", "tomorrow", "later")]  # type: ignore[union-attr]
+    _, none_open = run_json(capsys, "promises", "overdue", "--state", "postponed", "--db", str(db_path))
+    assert none_open == []
 
 
 def test_human_table_is_german_and_compact(capsys: pytest.CaptureFixture[str], db_path: Path,
