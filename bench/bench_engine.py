@@ -48,7 +48,10 @@ def main() -> None:
     for m in mails:
         engine._cache.clear()  # measure real analysis, not the paragraph cache
         cold.append(timed(engine.analyze, m, SENT))
-    cached = [timed(engine.analyze, m, SENT) for m in mails]
+    cached = []
+    for m in mails:
+        engine.analyze(m, SENT)
+        cached.append(timed(engine.analyze, m, SENT))  # the same text again: all paragraphs cached
     print(f"300-word mail ({words:.0f} words), warm, uncached: median {statistics.median(cold) * 1000:6.2f} ms"
           f"  p95 {sorted(cold)[int(len(cold) * 0.95)] * 1000:6.2f} ms   (budget <= 5 ms)")
     print(f"same mail re-analysed (paragraph cache):  median {statistics.median(cached) * 1000:6.3f} ms")
