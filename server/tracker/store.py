@@ -132,19 +132,38 @@ class TrackerStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self.read_only:
-            target, uri = self.path.resolve().as_uri() + "?mode=ro", True
+            conn = self._connect_read_only()
         else:
-            target, uri = str(self.path), False
+            conn = self._raw_connect(str(self.path), uri=False)
+            # Promises are recorded once per accepted mail; FULL keeps a committed one across power loss.
+            conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _raw_connect(self, target: str, *, uri: bool) -> sqlite3.Connection:
         # check_same_thread=False only so close() may close every thread's connection; each connection is
         # still used by its own thread alone.
         conn = sqlite3.connect(target, uri=uri, timeout=self.busy_timeout, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if not self.read_only:
-            # Promises are recorded once per accepted mail; FULL keeps a committed one across power loss.
-            conn.execute("PRAGMA synchronous = FULL")
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A `mode=ro` connection; `immutable=1` when no writer is active and the folder is read-only."""
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        conn = self._raw_connect(uri, uri=True)
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.OperationalError as exc:
+            # A WAL reader must create the -shm file; in a read-only folder it cannot. Without a -wal file
+            # no writer is active and everything is in the main file, so reading it as immutable is exact.
+            wal = Path(f"{self.path}-wal")
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF not in (8, 14) or wal.exists():
+                conn.close()
+                raise
+            conn.close()
+            conn = self._raw_connect(uri + "&immutable=1", uri=True)
         return conn
 
     def _conn(self) -> sqlite3.Connection:

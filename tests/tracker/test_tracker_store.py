@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
+import tempfile
 import threading
 from datetime import date, datetime
 from pathlib import Path
@@ -332,3 +336,27 @@ def test_closed_store_refuses_use(db_path: Path) -> None:
     store.close()
     with pytest.raises(TrackerError, match="geschlossen"):
         store.list()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("runuser")
+                    or not Path("/usr/bin/python3").is_file(), reason="needs root to run as another user")
+def test_read_only_folder_is_readable_by_another_user(clock: Clock) -> None:
+    """As the language server of a user who may not write the tracker's folder (no -shm file possible)."""
+    folder = Path(tempfile.mkdtemp(prefix="versprochen-ro-", dir="/tmp"))
+    try:
+        with TrackerStore(folder / "t.sqlite3", clock=clock) as writer:
+            record_one(writer)
+        (folder / "t.sqlite3").chmod(0o444)
+        folder.chmod(0o555)
+        script = ("from pathlib import Path; from server.tracker.store import TrackerStore as T\n"
+                  f"s = T(Path('{folder}/t.sqlite3'), read_only=True)\n"
+                  "print(s.open_for_recipients(['anna@kunde.de'])[0].quote)\n"
+                  f"try:\n    T(Path('{folder}/t.sqlite3'))\nexcept Exception as e:\n    print(type(e).__name__)\n")
+        root = Path(__file__).resolve().parents[2]
+        done = subprocess.run(["runuser", "-u", "nobody", "--", "env", f"PYTHONPATH={root}", "/usr/bin/python3",
+                               "-c", script], capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == [ANGEBOT, "TrackerUnavailable"]
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
