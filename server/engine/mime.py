@@ -26,7 +26,6 @@ MAX_HTML_CHARS = 500_000
 MAX_DEPTH = 30
 MAX_PARTS = 500
 
-_NOISE_HTML = re.compile(r"<!--.*?-->|<(style|script|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|])")
 _MD_LINK = re.compile(r"\[([^\[\]\n]*)\]\(([^()\s]+)\)")
 _ANGLE_URL = re.compile(r"<((?:https?|ftp)://[^<>\s]+|mailto:[^<>\s]+)>")
@@ -233,7 +232,7 @@ def _decode_bytes(data: bytes, charset: str | None, warnings: list[str], where: 
         return text
     try:
         name = codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL inside the label
         warnings.append(f"Unbekannter Zeichensatz „{label[:40]}“ ({where}); gelesen als UTF-8 bzw. "
                         "Windows-1252.")
         return decode_text(data)[0]
@@ -337,7 +336,8 @@ class _Extractor:
         # Latin-1 maps bytes 1:1, so the boundary search cannot fail on 8-bit text.
         found = re.search(r"^--([^\s\"]{1,200}?)(?:--)?[ \t]*\r?$", data.decode("latin-1"), re.M)
         if found is not None:
-            head = f'Content-Type: {ctype}; boundary="{found.group(1)}"\n\n'.encode("latin-1")
+            kind = ctype if re.fullmatch(r"multipart/[\w.+-]{1,40}", ctype, re.A) else "multipart/mixed"
+            head = f'Content-Type: {kind}; boundary="{found.group(1)}"\n\n'.encode("latin-1")
             repaired = BytesParser(policy=compat32).parsebytes(head + data)
             if repaired.is_multipart():
                 self.warnings.append("Die MIME-Grenze (boundary) fehlt oder stimmt nicht; sie wurde erschlossen.")
