@@ -113,7 +113,9 @@ def mail_facts(parsed: Any, raw: bytes, envelope_from: str, envelope_to: Sequenc
     """Tracker facts from the parsed headers, falling back on the envelope where headers are missing."""
     headers = parsed.headers
     date = _field(headers, "date")
-    sent = date.replace(tzinfo=None) if isinstance(date, datetime) else now
+    # Naive local wall time, as the tracker stores it (an aware Date header is converted, not cut).
+    sent = (date.astimezone().replace(tzinfo=None) if date.tzinfo else date) \
+        if isinstance(date, datetime) else now
     message_id = _text(_field(headers, "message_id")).strip()
     if not message_id:
         # Stable across retries of the same message, so the tracker's idempotency still holds.

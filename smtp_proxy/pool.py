@@ -1,8 +1,8 @@
 """Where extraction runs: worker processes (default) or one thread, always within a time budget.
 
-A process keeps the engine's CPU work off the relay's core and can be killed when a job hangs;
-the thread mode exists for tests and small machines. The engine keeps a shared cache that is not
-safe for concurrent calls, so each worker (process or thread) owns its engine and runs one job at a time.
+Processes keep the engine's CPU work off the relay's core and can be killed when a job hangs; the
+thread mode exists for tests and small machines. The engine keeps a cache that is not safe for
+concurrent calls, so each worker owns its engine and runs one job at a time.
 """
 
 from __future__ import annotations
@@ -11,48 +11,18 @@ import asyncio
 import concurrent.futures as cf
 import functools
 import logging
-import multiprocessing
-import signal
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 
 from smtp_proxy.extract import Analyzer, Extraction, analyze_message, failed
+from smtp_proxy.workers import AnalyzerFactory, WorkerPool
 
 log = logging.getLogger(__name__)
 
-AnalyzerFactory = Callable[[], Analyzer]
-
-# The analyzer of a worker process; a process-wide global is the only place a
-# ProcessPoolExecutor initializer can leave state for later jobs.
-_WORKER_ANALYZER: Analyzer | None = None
-_WORKER_ERROR: str | None = None
+__all__ = ["AnalyzerFactory", "ExtractionPool", "ExtractionStartError"]
 
 
 class ExtractionStartError(RuntimeError):
     """The engine could not be built at start-up (bad lexicon, missing module, ...)."""
-
-
-def _init_worker(factory: AnalyzerFactory) -> None:
-    """Build the engine once per worker process; remember the error instead of dying."""
-    global _WORKER_ANALYZER, _WORKER_ERROR
-    # The parent decides when to stop; Ctrl+C in a terminal must not kill workers mid-job.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        _WORKER_ANALYZER = factory()
-    except Exception as exc:
-        _WORKER_ERROR = f"{type(exc).__name__}: {exc}"
-
-
-def _worker_ready() -> str | None:
-    """None when the worker's engine is built, else the error text."""
-    return _WORKER_ERROR if _WORKER_ANALYZER is None else None
-
-
-def _worker_job(raw: bytes, envelope_from: str, envelope_to: tuple[str, ...]) -> Extraction:
-    if _WORKER_ANALYZER is None:
-        return failed("unavailable")
-    return analyze_message(raw, _WORKER_ANALYZER, envelope_from, envelope_to)
 
 
 class ExtractionPool:
@@ -63,97 +33,66 @@ class ExtractionPool:
         self.factory = factory
         self.workers = workers
         self.budget = budget
-        # A job running this long is hung, not slow: the worker is replaced.
+        # A job running this long is hung, not slow: its worker process is replaced.
         self.hang_limit = hang_limit if hang_limit is not None else max(30.0, 10 * budget)
-        self._executor: cf.Executor | None = None
+        self._processes: WorkerPool | None = None
+        self._thread: cf.ThreadPoolExecutor | None = None
         self._analyzer: Analyzer | None = None
-        self._started: dict[cf.Future[Extraction], float] = {}
-        self.restarts = 0
+
+    @property
+    def restarts(self) -> int:
+        """How often a worker process was replaced."""
+        return self._processes.restarts if self._processes is not None else 0
 
     async def start(self) -> None:
         """Build the engine(s) before the proxy accepts connections; raises ExtractionStartError."""
-        loop = asyncio.get_running_loop()
         if self.workers <= 0:
-            self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="versprochen-extract")
+            self._thread = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="versprochen-extract")
             try:
-                self._analyzer = await loop.run_in_executor(self._executor, self.factory)
+                self._analyzer = await asyncio.get_running_loop().run_in_executor(self._thread, self.factory)
             except Exception as exc:
                 raise ExtractionStartError(f"{type(exc).__name__}: {exc}") from exc
             return
-        self._executor = self._new_process_pool()
-        checks = [loop.run_in_executor(self._executor, _worker_ready) for _ in range(self.workers)]
-        try:
-            errors = await asyncio.gather(*checks)
-        except BrokenProcessPool as exc:
-            raise ExtractionStartError("Analyseprozess ist beim Start abgestürzt") from exc
-        problems = [e for e in errors if e]
-        if problems:
-            raise ExtractionStartError(problems[0])
-
-    def _new_process_pool(self) -> cf.ProcessPoolExecutor:
-        # spawn: a clean interpreter, no inherited sockets, threads or event loop.
-        context = multiprocessing.get_context("spawn")
-        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                      initializer=_init_worker, initargs=(self.factory,))
-
-    def _submit(self, raw: bytes, envelope_from: str, envelope_to: tuple[str, ...]) -> cf.Future[Extraction]:
-        assert self._executor is not None, "start() was not awaited"
-        if self._analyzer is not None:
-            job = functools.partial(analyze_message, raw, self._analyzer, envelope_from, envelope_to)
-            return self._executor.submit(job)
-        return self._executor.submit(_worker_job, raw, envelope_from, envelope_to)
+        self._processes = WorkerPool(self.factory, self.workers, self.hang_limit)
+        error = await self._processes.start()
+        if error:
+            raise ExtractionStartError(error)
 
     async def extract(self, raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> Extraction:
         """The extraction for one message, or an `error=...` result when it failed or ran out of time."""
         try:
-            future = self._submit(raw, envelope_from, tuple(envelope_to))
-        except (BrokenProcessPool, RuntimeError):
-            log.error("Analyse-Worker nicht verfügbar, wird neu gestartet")
-            self._restart()
-            return failed("unavailable")
-        self._started[future] = time.monotonic()
-        future.add_done_callback(lambda f: self._started.pop(f, None))
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.budget)
-        except TimeoutError:
-            self._check_hung()
-            return failed("timeout")
-        except BrokenProcessPool:
-            log.error("Analyse-Worker abgestürzt, wird neu gestartet")
-            self._restart()
-            return failed("unavailable")
+            if self._processes is not None:
+                return await self._in_process(raw, envelope_from, tuple(envelope_to))
+            return await self._in_thread(raw, envelope_from, tuple(envelope_to))
         except Exception:
             log.exception("Analyse-Auftrag fehlgeschlagen")
             return failed("parse")
 
-    def _check_hung(self) -> None:
-        now = time.monotonic()
-        hung = [f for f, t in list(self._started.items()) if f.running() and now - t > self.hang_limit]
-        if hung and self._analyzer is None:
-            log.error("Analyse hängt seit über %.0f s, Worker wird ersetzt", self.hang_limit)
-            self._restart()
+    async def _in_process(self, raw: bytes, envelope_from: str, envelope_to: tuple[str, ...]) -> Extraction:
+        assert self._processes is not None
+        job = self._processes.submit((raw, envelope_from, envelope_to))
+        try:
+            # shield: a timeout must not cancel the future the worker's answer is delivered to.
+            return await asyncio.wait_for(asyncio.shield(job.future), timeout=self.budget)
+        except TimeoutError:
+            job.future.cancel()  # a queued job is skipped; a running one finishes unheard
+            self._processes.check_hung()
+            return failed("timeout")
 
-    def _restart(self) -> None:
-        """Replace a broken or hung process pool; jobs in flight end as `unavailable`."""
-        if self._analyzer is not None or not isinstance(self._executor, cf.ProcessPoolExecutor):
-            return
-        old = self._executor
-        self._executor = self._new_process_pool()
-        self._started.clear()
-        self.restarts += 1
-        processes = list(getattr(old, "_processes", {}).values())  # no public API to kill a worker
-        old.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+    async def _in_thread(self, raw: bytes, envelope_from: str, envelope_to: tuple[str, ...]) -> Extraction:
+        assert self._thread is not None and self._analyzer is not None, "start() was not awaited"
+        job = functools.partial(analyze_message, raw, self._analyzer, envelope_from, envelope_to)
+        future = self._thread.submit(job)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=self.budget)
+        except TimeoutError:
+            return failed("timeout")
 
     async def close(self) -> None:
-        """Stop the workers: jobs in flight get a few seconds, then the processes are terminated."""
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        processes = list(getattr(executor, "_processes", {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            await asyncio.to_thread(process.join, 5)
-            if process.is_alive():
-                process.terminate()
+        """Stop the workers (a thread still running a job is left to finish on its own)."""
+        if self._processes is not None:
+            await self._processes.close()
+            self._processes = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=False, cancel_futures=True)
+            self._thread = None

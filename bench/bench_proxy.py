@@ -1,0 +1,232 @@
+"""Proxy throughput: Postfix's smtp-source → relay → smtp-sink, the versprochen proxy against a plain
+aiosmtpd pass-through relay measured in the same run on the same mails. Budget: ratio ≥ 0.7.
+
+Run: .venv/bin/python bench/bench_proxy.py [--messages 3000] [--rounds 3]
+Prints messages/s of every relay for 4 KB and 40 KB mails and the ratios to the plain relay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MAILS = ROOT / "bench" / "mails"
+SESSIONS = 20
+INSTALL_HINT = """smtp-source/smtp-sink fehlen (sie gehören zu Debians Paket postfix).
+Installation ohne Dienststart:
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postfix"""
+
+# name -> what the serving child runs; the plain relay is the baseline of the budget.
+RELAYS = {
+    "plain": "aiosmtpd → aiosmtplib, eine Verbindung je Mail, ohne Analyse",
+    "proxy": "versprochen proxy (Analyseprozess, Tracker, Verbindungen wiederverwendet)",
+    "proxy-nocache": "versprochen proxy, Engine-Cache aus (jede Mail wird voll analysiert)",
+}
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], limit: float = 120) -> None:
+    """Wait until something listens on the port (the proxy listens once its engine is built)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"Prozess {process.args} ist beendet (Code {process.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"Port {port} wurde nicht geöffnet")
+
+
+# ---- serving children -------------------------------------------------------------------------
+
+class PlainRelay:
+    """The baseline: relays each message unchanged with aiosmtplib, a new connection per message."""
+
+    def __init__(self, upstream: int) -> None:
+        self.upstream = upstream
+        self.stats = {"2xx": 0, "4xx": 0}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Relay; 250 only after the upstream's 250."""
+        import aiosmtplib
+
+        try:
+            await aiosmtplib.send(envelope.original_content, sender=envelope.mail_from,
+                                  recipients=envelope.rcpt_tos, hostname="127.0.0.1", port=self.upstream,
+                                  local_hostname="bench", start_tls=False)
+        except Exception as exc:
+            self.stats["4xx"] += 1
+            return f"451 4.4.1 {type(exc).__name__}"
+        self.stats["2xx"] += 1
+        return "250 OK"
+
+
+def uncached_engine(start: str) -> Any:
+    """The engine with its paragraph cache disabled (smtp-source repeats one mail; real mail does not)."""
+    import server.engine.engine as engine_module
+    from smtp_proxy.command import build_engine
+
+    engine_module.CACHE_SIZE = 0  # type: ignore[misc]
+    return build_engine(start)
+
+
+async def serve(kind: str, listen: int, upstream: int, db: Path) -> dict[str, Any]:
+    """Run one relay until SIGTERM; returns its counters."""
+    import functools
+
+    from aiosmtpd.smtp import SMTP
+
+    from smtp_proxy.command import build_engine
+    from smtp_proxy.recorder import default_store_factory
+    from smtp_proxy.server import ProxyServer
+    from smtp_proxy.settings import ProxySettings
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if kind == "plain":
+        handler = PlainRelay(upstream)
+        server = await loop.create_server(
+            lambda: SMTP(handler, hostname="bench", enable_SMTPUTF8=True, data_size_limit=10_240_000),
+            "127.0.0.1", listen)
+        await stop.wait()
+        server.close()
+        return handler.stats
+    factory = uncached_engine if kind == "proxy-nocache" else build_engine
+    settings = ProxySettings(listen_port=listen, upstream_port=upstream, workers=1)
+    proxy = ProxyServer(settings, functools.partial(factory, str(ROOT)), default_store_factory(db))
+    await proxy.start()
+    await stop.wait()
+    await proxy.stop(grace=10)
+    return dict(proxy.handler.stats) | {"recorded": proxy.recorder.recorded if proxy.recorder else 0}
+
+
+# ---- the measuring parent ---------------------------------------------------------------------
+
+def smtp_source(port: int, mail: Path, messages: int) -> float:
+    """Send `messages` copies of `mail` over SESSIONS parallel sessions; returns messages/s."""
+    args = ["smtp-source", "-s", str(SESSIONS), "-m", str(messages), "-d", "-F", str(mail),
+            "-f", "anna.schmidt@firma.example", "-t", "max@kunde.example", "-M", "bench.example",
+            f"127.0.0.1:{port}"]
+    start = time.perf_counter()
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"smtp-source fehlgeschlagen: {result.stderr.strip()}")
+    return messages / elapsed
+
+
+def start_sink() -> tuple[subprocess.Popen[bytes], int]:
+    """smtp-sink on a free port (as root it must drop privileges with -u)."""
+    port = free_port()
+    user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    sink = subprocess.Popen(["smtp-sink", *user, "-m", "1000", f"127.0.0.1:{port}", "1024"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, sink)
+    return sink, port
+
+
+def start_relay(kind: str, sink_port: int, folder: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """One serving child; its counters are written to a JSON file when it stops."""
+    port = free_port()
+    out = folder / f"{kind}.json"
+    child = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--listen", str(port),
+                              "--upstream", str(sink_port), "--db", str(folder / f"{kind}.sqlite3"),
+                              "--stats", str(out)], cwd=ROOT, stderr=subprocess.DEVNULL)
+    wait_port(port, child)
+    return child, port, out
+
+
+def measure(messages: int, rounds: int, kinds: list[str]) -> dict[str, Any]:
+    """All relays, both mail sizes, interleaved rounds; the median of the rounds counts."""
+    sink, sink_port = start_sink()
+    folder = Path(tempfile.mkdtemp(prefix="bench-proxy-"))
+    relays = {kind: start_relay(kind, sink_port, folder) for kind in kinds}
+    results: dict[str, Any] = {}
+    try:
+        for size, count in (("4KB", messages), ("40KB", max(messages // 3, 200))):
+            mail = MAILS / ("small-0.eml" if size == "4KB" else "large-0.eml")
+            for kind in kinds:
+                smtp_source(relays[kind][1], mail, 200)  # warm-up: worker start, connections
+            rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+            for _ in range(rounds):
+                for kind in kinds:
+                    rates[kind].append(smtp_source(relays[kind][1], mail, count))
+            results[size] = {kind: statistics.median(r) for kind, r in rates.items()}
+            results[size + "-rounds"] = rates
+    finally:
+        for child, _port, _out in relays.values():
+            child.send_signal(signal.SIGTERM)
+        for kind, (child, _port, out) in relays.items():
+            child.wait(60)
+            results[kind + "-stats"] = json.loads(out.read_text()) if out.exists() else None
+        sink.terminate()
+        sink.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def report(results: dict[str, Any], kinds: list[str]) -> None:
+    """The figures as a small table."""
+    print(f"smtp-source -s {SESSIONS} -d → Relay → smtp-sink, {os.cpu_count()} Kerne, Median der Runden")
+    for size in ("4KB", "40KB"):
+        base = results[size]["plain"]
+        for kind in kinds:
+            rate = results[size][kind]
+            rounds = ", ".join(f"{r:.0f}" for r in results[size + "-rounds"][kind])
+            print(f"  {size:>4} {kind:<14} {rate:7.1f} msg/s  Verhältnis {rate / base:4.2f}  ({rounds})")
+    for kind in kinds:
+        print(f"  Zähler {kind}: {results.get(kind + '-stats')}")
+    print("Budget: proxy/plain ≥ 0.70")
+
+
+def main() -> int:
+    """Measure, or (with --serve) run one relay as a child process."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--relays", default=",".join(RELAYS))
+    parser.add_argument("--serve", choices=tuple(RELAYS))
+    parser.add_argument("--listen", type=int)
+    parser.add_argument("--upstream", type=int)
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--stats", type=Path)
+    args = parser.parse_args()
+    if args.serve:
+        stats = asyncio.run(serve(args.serve, args.listen, args.upstream, args.db))
+        args.stats.write_text(json.dumps(stats))
+        return 0
+    if not (shutil.which("smtp-source") and shutil.which("smtp-sink")):
+        print(INSTALL_HINT, file=sys.stderr)
+        return 2
+    kinds = args.relays.split(",")
+    if "plain" not in kinds:
+        kinds.insert(0, "plain")
+    report(measure(args.messages, args.rounds, kinds), kinds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
