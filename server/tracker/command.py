@@ -127,6 +127,8 @@ def _review(args: argparse.Namespace, path: Path) -> int:
 
 def _select(store: TrackerStore, args: argparse.Namespace) -> list[TrackedPromise]:
     """The promises a list/due/overdue call asks for."""
+    from datetime import date, datetime
+
     from server.tracker.dates import (
         deadline_start,
         is_overdue,
@@ -138,15 +140,21 @@ def _select(store: TrackerStore, args: argparse.Namespace) -> list[TrackedPromis
     from server.tracker.store import ACTIVE_STATES
 
     try:
-        due_from = parse_user_date(args.due_from) if args.due_from else None
-        due_to = parse_user_date(args.due_to) if args.due_to else None
+        due_from: str | date | datetime | None = parse_user_date(args.due_from) if args.due_from else None
+        due_to: str | date | datetime | None = parse_user_date(args.due_to) if args.due_to else None
         within = parse_duration(args.within) if args.action == "due" else None
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    now = local_naive(now_local())
+    # Let SQL narrow by day to the window the action can return; the exact test follows below.
+    if args.action == "overdue" and due_to is None:
+        due_to = now
+    if args.action == "due" and within is not None:
+        due_from = due_from or now.date()
+        due_to = due_to or now + within
     states = args.state or (None if args.action == "list" else ACTIVE_STATES)
     found = store.list(state=states, owner=args.owner, recipient=args.recipient, due_from=due_from,
                        due_to=due_to)
-    now = local_naive(now_local())
     if args.action == "overdue":
         return [p for p in found if is_overdue(p.due, now)]
     if args.action == "due" and within is not None:
