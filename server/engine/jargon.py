@@ -33,13 +33,21 @@ def norm(text: str) -> str:
     return text.lower().translate(_STRIP)
 
 
-def _word_forms(word: str, irregular: Mapping[str, tuple[str, ...]]) -> set[str]:
+def _word_forms(word: str, irregular: Mapping[str, tuple[str, ...]], english: bool = False) -> set[str]:
     """Inflected forms of one word of a term, by its shape (noun, verb, adjective or abbreviation)."""
     low = word.lower()
-    if any(c.isdigit() for c in word) or any(c in word for c in "./&") or (word.isupper() and len(word) > 1):
-        return {word, word + "s"}
+    last = word.rsplit("-", 1)[-1]
+    if any(c.isdigit() for c in word) or any(c in word for c in "./&") or any(c.isupper() for c in last[1:]):
+        return {word, word + "s"}  # abbreviations: "KPI", "KPIs", "IGeL", "VOB/B"
     if word[:1].isupper():
-        forms = {word + ending for ending in NOUN_ENDINGS}
+        if english:
+            # English nouns take English plurals in German ("Calls", "Patches", "den Usern"), never
+            # German ones: "Calle" and "Toole" are other words.
+            endings = ["", "s"] + (["es"] if low.endswith(("s", "x", "ch", "sh", "z")) else [])
+            endings += ["n"] if low.endswith("er") else []
+        else:
+            endings = list(NOUN_ENDINGS)
+        forms = {word + ending for ending in endings}
         if low.endswith("y"):
             forms.add(word[:-1] + "ies")  # "Party" -> "Parties" next to "Partys"
         return forms
@@ -148,7 +156,8 @@ class JargonFinder:
         self._exact: dict[str, list[_Entry]] = {}  # single-token forms of case-sensitive terms
         self._compound: dict[str, list[_Entry]] = {}  # forms that may stand inside compounds
         self._modifiers: dict[str, list[_Entry]] = {}  # base keys that may begin a closed compound
-        self._phrases: dict[str, list[_Phrase]] = {}  # first word form -> multi-token terms
+        # Multi-token terms by their first two word forms ("" when a gap follows the first word).
+        self._phrases: dict[tuple[str, str], list[_Phrase]] = {}
         self._cache: dict[str, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}
         for rule in lexicon.of_kind("substitution"):
             _check_message(rule)
@@ -162,6 +171,7 @@ class JargonFinder:
                 self._add(entry, nlp, irregular)
         self._dotted = frozenset(k for index in (self._words, self._exact, self._compound)
                                  for k in index if k.endswith("."))
+        self._first_words = frozenset(first for first, _ in self._phrases)
         self._min_compound = min((len(k) for k in self._compound), default=99)
         self._min_modifier = min((len(k) for k in self._modifiers), default=99)
 
@@ -174,7 +184,7 @@ class JargonFinder:
         words = [[t.text for t in nlp.make_doc(s)] for s in segments]
         if len(words) == 1 and len(words[0]) == 1:
             forms = {norm(f) if not term.case_sensitive else f.translate(_STRIP)
-                     for f in _word_forms(words[0][0], irregular)}
+                     for f in _word_forms(words[0][0], irregular, entry.kind == "anglicism")}
             index = self._exact if term.case_sensitive else self._words
             for form in forms:
                 index.setdefault(form, []).append(entry)
@@ -188,29 +198,42 @@ class JargonFinder:
                     return
             else:
                 return
-        compiled = tuple(tuple(frozenset(norm(f) for f in _word_forms(w, irregular)) for w in seg)
+        english = entry.kind == "anglicism"
+        compiled = tuple(tuple(frozenset(norm(f) for f in _word_forms(w, irregular, english)) for w in seg)
                          for seg in words)
         phrase = _Phrase(compiled, entry)
+        seconds = compiled[0][1] if len(compiled[0]) > 1 else frozenset({""})
         for first in compiled[0][0]:
-            self._phrases.setdefault(first, []).append(phrase)
+            for second in seconds:
+                self._phrases.setdefault((first, second), []).append(phrase)
 
     def find(self, doc: Doc) -> list[Jargon]:
         """Jargon findings in `doc`, character offsets relative to `doc.text`."""
-        texts = [t.text for t in doc]
-        starts = [t.idx for t in doc]
+        from spacy.attrs import IDX, ORTH
+
+        # One array call and string-store lookups instead of a Token object per word (and no
+        # `doc.text`, which joins Token objects): that was most of the time.
+        rows: list[list[int]] = doc.to_array([ORTH, IDX]).tolist() if len(doc) else []
+        strings = doc.vocab.strings
+        texts = [strings[orth] for orth, _ in rows]
+        starts = [start for _, start in rows]
         keys: list[str] = []
         hits: list[_Hit] = []
-        for i, text in enumerate(texts):
-            key, singles = self._single(text)
+        for i, token in enumerate(texts):
+            key, singles = self._single(token)
             keys.append(key)
             for entry, weight in singles:
-                hits.append(_Hit(i, i + 1, entry, weight, text))
+                hits.append(_Hit(i, i + 1, entry, weight, token))
+        first_words = self._first_words
         for i, key in enumerate(keys):
-            for phrase in self._phrases.get(key, ()):
+            if key not in first_words:
+                continue
+            after = keys[i + 1] if i + 1 < len(keys) else ""
+            for phrase in (*self._phrases.get((key, ""), ()), *self._phrases.get((key, after), ())):
                 hit = self._match_phrase(phrase, keys, texts, i)
                 if hit is not None:
                     hits.append(hit)
-        return self._resolve(hits, doc.text, texts, starts, keys)
+        return self._resolve(hits, texts, starts, keys)
 
     def _single(self, text: str) -> tuple[str, tuple[tuple[_Entry, int], ...]]:
         """A token's match key and its one-token matches (cached: tokens repeat across mails)."""
@@ -247,6 +270,10 @@ class JargonFinder:
         for part in parts:
             for entry in self._compound.get(part, ()):
                 yield entry, len(part)
+        # Closed compounds are nouns: a lower-case word ("diffuser", "universales") is none.
+        if not text[:1].isupper():
+            return
+        for part in parts:
             for cut in range(MIN_HEAD_REST, len(part) - self._min_compound + 1):
                 for entry in self._compound.get(part[cut:], ()):
                     yield entry, len(part) - cut
@@ -273,19 +300,19 @@ class JargonFinder:
             pos = start + len(segment)
         return _Hit(i, pos, phrase.entry, 1000 + pos - i, " … ".join(pieces))
 
-    def _resolve(self, hits: list[_Hit], text: str, texts: list[str], starts: list[int],
+    def _resolve(self, hits: list[_Hit], texts: list[str], starts: list[int],
                  keys: list[str]) -> list[Jargon]:
         """Longest match wins; accepted words, context conditions and overlaps are dropped."""
-        taken: list[tuple[int, int]] = []
+        taken = bytearray(len(keys))  # tokens already inside a finding
         out: list[Jargon] = []
         spans = [(starts[h.start], self._end(starts, texts, keys, h.end - 1), h) for h in hits]
         for start, end, hit in sorted(spans, key=lambda s: (s[0] - s[1], -s[2].weight, s[0])):
-            if any(start < e and s < end for s, e in taken) or not self._allowed(hit, keys):
+            if taken.find(1, hit.start, hit.end) >= 0 or not self._allowed(hit, keys):
                 continue
-            label = hit.label if "…" in hit.label else text[start:end]
+            label = hit.label if "…" in hit.label else _surface(texts, starts, hit.start, hit.end)[:end - start]
             if norm(label) in self._accepted or hit.entry.key in self._accepted:
                 continue
-            taken.append((start, end))
+            taken[hit.start:hit.end] = b"\1" * (hit.end - hit.start)
             out.append(self._finding(hit.entry, start, end, label))
         return sorted(out, key=lambda j: j.start)
 
@@ -315,6 +342,12 @@ class JargonFinder:
         message = entry.rule.message.format(term=label, plain=_plain_text(plain) if plain else "")
         return Jargon(start=start, end=end, term=label, kind=entry.kind, plain=plain, rule=entry.rule.name,
                       message=message, reason=entry.rule.reason, severity=entry.severity)
+
+
+def _surface(texts: list[str], starts: list[int], first: int, stop: int) -> str:
+    """The text of tokens first..stop-1 as written (only single spaces lie between spaCy tokens)."""
+    pieces = [texts[k] + " " * (starts[k + 1] - starts[k] - len(texts[k])) for k in range(first, stop - 1)]
+    return "".join(pieces) + texts[stop - 1]
 
 
 def _mentions(keys: list[str], words: tuple[str, ...]) -> bool:
