@@ -93,9 +93,12 @@ _CLOSING = re.compile(
     r"|Frohes[ \t]+Fest|Schöne[ \t]+Feiertage|(?:Ein[ \t]+)?Schönes[ \t]+Wochenende"
     r"|Einen[ \t]+schönen[ \t]+(?:Tag|Abend|Feierabend|Start)(?:[ \t]+noch)?|Bleiben[ \t]+Sie[ \t]+gesund"
     r"|(?:Best|Kind|Warm)[ \t]+regards|Regards|Best[ \t]+wishes|Thanks|Thank[ \t]+you"
+    r"|(?:Gesendet|Gesandt)[ \t]+(?:von|mit)[ \t]+meinem[ \t]+\S+|Von[ \t]+meinem[ \t]+\S+[ \t]+gesendet"
+    r"|Sent[ \t]+from[ \t]+my[ \t]+\S+"
     r")(?![\wäöüß])(?P<rest>.*)",
     re.I,
 )
+_SALUTATION = re.compile(r"[ \t]*(?:Servus|Ciao)\b[^\n]*,[ \t]*$", re.I)
 _NAME_REST = re.compile(r"[ \t,.!:;&+/-]*(?:[A-ZÄÖÜ][^\n]{0,40})?")
 # Words that make a line a sentence (a finite verb or a first person): such a line is no name block.
 _SENTENCE_WORDS = frozenset({
@@ -111,7 +114,6 @@ _NAME_PARTICLES = frozenset({
     "von", "vom", "zu", "zum", "zur", "und", "der", "die", "das", "des", "dem", "den",
     "für", "im", "in", "am", "an", "auf", "bei", "mbH", "i", "e", "co",
 })
-_LOWER_WORD = re.compile(r"(?<![\w])[a-zäöüß][\wäöüß]*")
 _WORD = re.compile(r"[\wäöüÄÖÜß]+")
 MAX_NAME_LINES = 12
 MAX_NAME_LINE_CHARS = 80
@@ -389,7 +391,9 @@ def _closing_before(norm: str, start: int, limit: int) -> int | None:
         seen += 1
         match = _CLOSING.fullmatch(line)
         rest = match.group("rest").rstrip() if match else ""
-        if match and _NAME_REST.fullmatch(rest) and not _is_sentence(rest):
+        # "Servus Max," and "Ciao Anna," open a mail: with a comma after the name they are salutations.
+        greeting = _SALUTATION.match(line) is not None
+        if match and not greeting and _NAME_REST.fullmatch(rest) and not _is_sentence(rest):
             found = line_start + len(line) - len(line.lstrip())  # keep looking for an earlier formula
         elif _is_sentence(line.strip()):
             break
@@ -401,8 +405,9 @@ def _is_sentence(line: str) -> bool:
     than a name, title, company or address line."""
     if len(line) > MAX_NAME_LINE_CHARS or line.endswith("?"):
         return True
-    if not _SENTENCE_WORDS.isdisjoint(_WORD.findall(line.lower())):
+    words = _WORD.findall(line)
+    if not _SENTENCE_WORDS.isdisjoint(map(str.lower, words)):
         return True
-    if sum(word not in _NAME_PARTICLES for word in _LOWER_WORD.findall(line)) >= 3:
+    if sum(1 for word in words if word[0].islower() and word not in _NAME_PARTICLES) >= 3:
         return True
-    return line.endswith((".", "!")) and len(_WORD.findall(line)) >= 6
+    return len(words) >= 6 and line.endswith((".", "!"))

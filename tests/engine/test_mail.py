@@ -248,6 +248,8 @@ def test_sample_body_with_two_interleaved_copies() -> None:
     ("LG Nadine", ""),
     ("Herzliche Grüße aus Hamburg", "Anna"),
     ("Viele Grüße", ""),
+    ("Gesendet von meinem iPhone", ""),
+    ("Mit freundlichen Grüßen / Kind regards", "Anna Schmidt"),
 ])
 def test_closing_formula_and_name_block_are_the_signature(closing: str, names: str) -> None:
     sig = closing + ("\n" + names if names else "")
@@ -255,6 +257,13 @@ def test_closing_formula_and_name_block_are_the_signature(closing: str, names: s
     mail = parse_mail_structure(text)
     assert signature_text(text, mail) == sig
     assert pieces(text, mail.new_text) == ["Hallo Frau Dietz,\n\ndie Gästeliste schicke ich Ihnen morgen."]
+
+
+def test_servus_with_a_comma_is_a_salutation_not_a_sign_off() -> None:
+    text = "Servus Max,\n\nbis morgen\nTom"
+    mail = parse_mail_structure(text)
+    assert signature_text(text, mail) == "bis morgen\nTom"
+    assert pieces(text, mail.new_text) == ["Servus Max,"]
 
 
 def test_dash_dash_space_delimiter_to_the_end() -> None:
