@@ -1,19 +1,228 @@
-"""Deadline phrases in German text and the dates they resolve to (DESIGN.md's deadline rules)."""
+"""Deadline phrases in German text and the dates they resolve to (DESIGN.md's deadline rules).
+
+The grammar lives in `deadline_patterns`, the per-phrase resolution in `deadline_anchors` and the
+calendar arithmetic in `calendar_de`; this module finds, filters and ranks the phrases, and holds the
+helpers the language server's hovers and quick fixes use.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from server.engine.calendar_de import (
+    DAY_NAMES,
+    add_workdays,
+    is_workday,
+    last_day,
+    monday_of,
+    workday_on_or_before,
+)
+from server.engine.deadline_anchors import HANDLERS, Core, Ctx, Due
+from server.engine.deadline_patterns import (
+    ANCHORS,
+    ANCHORS_BY_FIRST,
+    CASED_KINDS,
+    CLAUSE_EVENT,
+    EVENT_AFTER,
+    EVENT_BEFORE,
+    GENERAL,
+    LEADERS,
+    LEFT_BLOCK,
+    MAX_LEAD,
+    PREFIX,
+    SELF_TRIGGERS,
+    SENTENCE_END,
+    TOKEN,
+    TRIGGERS,
+    alternation,
+    lower_same_length,
+)
 from server.engine.types import Deadline
+
+__all__ = ["DeadlineFinder", "concrete_date_options", "format_due_de", "is_tight", "is_workday"]
+
+Hit = tuple[int, int, Deadline | None]  # start, end, and None for a span that blocks but is no deadline
+# Prepositions that make a named day a reference: "seit Montag", "vom 20.11.", "übers Wochenende".
+REFERENCE_PREPS = frozenset({"seit", "vom", "von", "über", "übers", "nach"})
+GREETING = re.compile(r"(?<![\w])bis\s+$")
+EQUAL_BEFORE = re.compile(r"(?<![\w])(?:ist|sind|bleibt|bleiben|genau|ungefähr|fast|nicht|alles|mir|dir|uns"
+                          r"|euch|ihm|ihnen|ganz|egal|so)\s+$")
+EQUAL_AFTER = re.compile(r"\s+(?:viel|wie|[a-zäöüß]+(?:er|en|e))(?![\w])")  # original text: not a noun
+HOURS_NAMED = re.compile(r"stunde|std|minute|\dh\b", re.I)
 
 
 class DeadlineFinder:
     """Finds deadline phrases ("bis Freitag", "KW 49", "zeitnah") and resolves them against the sent time."""
 
     def __init__(self, vague_phrases: Iterable[str] = ()) -> None:
-        self.vague_phrases = tuple(vague_phrases)
+        self.vague_phrases = tuple(p.strip() for p in vague_phrases if p.strip())
+        phrases = {" ".join(p.lower().split()) for p in self.vague_phrases}
+        self._vague = re.compile(rf"(?:{alternation(phrases)})(?![\w])") if phrases else None
+        self._vague_first = frozenset(m.group() for p in phrases if (m := TOKEN.search(p)))
+        # One pass in C over the lowercased text finds every word worth a closer look (see TRIGGERS).
+        words = TRIGGERS | SELF_TRIGGERS | self._vague_first
+        # It starts with a character class, so the engine skips from word to word in C.
+        self._scan = re.compile(rf"[^\w]((?:{alternation(words)})(?![\w])|\d+|kw\d+)")
 
     def find(self, text: str, sent: datetime) -> list[Deadline]:
         """All deadline phrases in `text`, offsets relative to `text`, in text order, not overlapping."""
-        return []
+        low = lower_same_length(text)
+        anchors, vague = self._positions(low)
+        hits: list[Hit] = []
+        floor = 0
+        for pos in sorted(anchors):
+            if pos < floor or (m := _anchor(text, low, pos, anchors[pos])) is None:
+                continue  # below floor: already part of a longer phrase ("für Dienstag, 1.12., um 15 Uhr")
+            found = _resolve(text, low, m, sent, floor)
+            if found is not None:
+                hits.append(found)
+                floor = found[1]
+        if self._vague is not None:
+            for pos in vague:
+                if (m := self._vague.match(low, pos)) and (hit := _vague_hit(text, low, m)):
+                    hits.append(hit)
+        # Longest first at a start, concrete before vague: "gleich morgen" is tomorrow, not "gleich".
+        hits.sort(key=lambda h: (h[0], h[0] - h[1], h[2] is None or h[2].vague))
+        out: list[Deadline] = []
+        end = 0
+        for start, stop, deadline in hits:
+            if start >= end:
+                end = stop
+                if deadline is not None:
+                    out.append(deadline)
+        return out
+
+    def _positions(self, low: str) -> tuple[dict[int, str], list[int]]:
+        """Where an anchor (with its first word) or a vague phrase may start, from one scan of the text."""
+        anchors: dict[int, str] = {}
+        vague: list[int] = []
+        for m in self._scan.finditer(" " + low):  # the space lets a word at offset 0 match too
+            word, pos = m.group(1), m.start(1) - 1
+            if word in self._vague_first:
+                vague.append(pos)
+            if word in SELF_TRIGGERS:
+                anchors[pos] = word
+            elif word in TRIGGERS or word[0].isdigit() or word.startswith("kw"):
+                anchors[pos] = word
+                _leaders(low, pos, anchors)
+        return anchors, vague
+
+
+def _leaders(low: str, pos: int, into: dict[int, str]) -> None:
+    """Add the leading words right before a trigger ("innerhalb von zwei" before "Wochen")."""
+    for _ in range(MAX_LEAD):
+        end = pos - 1
+        while end >= 0 and low[end] in " \t\n.,":  # "ca. zwei", "Dienstag, 1.12."
+            end -= 1
+        start = end
+        while start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_"):
+            start -= 1
+        word = low[start:end + 1]
+        if end < 0 or word not in LEADERS:
+            return
+        into[start] = word
+        pos = start
+
+
+def _anchor(text: str, low: str, pos: int, word: str) -> re.Match[str] | None:
+    """The first anchor kind that matches at `pos`, trying only kinds that can start with `word`."""
+    key = "#" if word[0].isdigit() else "kw" if word.startswith("kw") and word[2:].isdigit() else word
+    for kind in ANCHORS_BY_FIRST.get(key, ()):
+        m = ANCHORS[kind].match(text if kind in CASED_KINDS else low, pos)
+        if m is not None:
+            return m
+    return None
+
+
+def _vague_hit(text: str, low: str, m: re.Match[str]) -> Hit | None:
+    word, start = m.group(), m.start()
+    before = low[max(0, start - 20):start]
+    if " " not in word and GREETING.search(before):
+        return None  # "Bis bald!", "bis später": greetings
+    if word == "gleich" and (EQUAL_BEFORE.search(before) or EQUAL_AFTER.match(text, m.end())):
+        return None  # "gleich hoch", "bleibt gleich": equality, not time
+    event = EVENT_AFTER.match(text, m.end()) if " " not in word else None  # "umgehend nach Eingang"
+    end = event.end() if event else m.end()
+    return start, end, Deadline(start, end, text[start:end], None, vague=True, event_bound=bool(event))
+
+
+def _resolve(text: str, low: str, m: re.Match[str], sent: datetime, floor: int) -> Hit | None:
+    """One anchor with its preposition ("bis zum", "spätestens"), extensions and context checks."""
+    lo = max(floor, m.start() - 45)
+    pre = PREFIX.search(low, lo, m.start())
+    start = pre.start() if pre and pre.group() else m.start()
+    prep = pre.group("prep") or "" if pre else ""
+    ctx = Ctx(text, low, m, sent, prep, start)
+    core = HANDLERS[m.lastgroup or ""](ctx)
+    if core is None:
+        return None
+    if LEFT_BLOCK.search(low, max(0, start - 25), start) or (
+            prep in REFERENCE_PREPS and not (prep == "nach" and m.lastgroup == "CMP")):
+        core.keep = False  # "wie am Freitag besprochen", "seit Montag", "Ihre Mail vom 20.11."
+    if core.keep and core.service:
+        _relative_context(ctx, core)
+    if core.keep and core.due is not None and _day(core.due) < ctx.today:
+        core.keep = False  # a time of the past is a reference, not a deadline
+    if not core.keep:
+        return start, core.end, None
+    due = None if core.event else core.due
+    return start, core.end, Deadline(start, core.end, text[start:core.end], due, ambiguous=core.ambiguous,
+                                     event_bound=core.event)
+
+
+def _relative_context(ctx: Ctx, core: Core) -> None:
+    """Deadlines counted from now: service times are none, and an event before them binds them."""
+    s0, s1 = _sentence(ctx.text, ctx.start, core.end)
+    if GENERAL.search(ctx.low, s0, s1):
+        core.keep = False  # "Unser Notdienst ist in der Regel innerhalb von zwei Stunden da."
+    elif core.relative and not core.event:
+        core.event = bool(EVENT_BEFORE.search(ctx.text, max(s0, ctx.start - 60), ctx.start)
+                          or CLAUSE_EVENT.search(ctx.low, s0, ctx.start))
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    lo = max(0, start - 200)
+    s0 = max((m.end() for m in SENTENCE_END.finditer(text, lo, start)), default=lo)
+    nxt = SENTENCE_END.search(text, end)
+    return s0, nxt.start() if nxt else len(text)
+
+
+def _day(due: Due) -> date:
+    return due.date() if isinstance(due, datetime) else due
+
+
+def format_due_de(due: Due) -> str:
+    """A due date as German readers expect it: "Freitag, 27.11.2026" (", 14:00 Uhr" with a time)."""
+    day = _day(due)
+    text = f"{DAY_NAMES[day.weekday()]}, {day.day}.{day.month}.{day.year}"
+    return text + f", {due:%H:%M} Uhr" if isinstance(due, datetime) else text
+
+
+def concrete_date_options(sent: datetime) -> list[tuple[str, date]]:
+    """3–4 concrete dates to offer instead of a vague deadline, all working days, soonest first.
+
+    The next working day, this Friday, the month's last working day, next Friday and the one after,
+    keeping the first four that lie ahead ("bis morgen, 24.11.", "bis Freitag, 27.11.", …).
+    """
+    today = sent.date()
+    friday = monday_of(today) + timedelta(days=4)
+    days = {add_workdays(today, 1), workday_on_or_before(today.replace(day=last_day(today))),
+            *(workday_on_or_before(friday + timedelta(days=7 * k)) for k in range(3))}
+    tomorrow = today + timedelta(days=1)
+    return [(f"bis {'morgen' if d == tomorrow else DAY_NAMES[d.weekday()]}, {d.day}.{d.month}.", d)
+            for d in sorted(d for d in days if d > today)[:4]]
+
+
+def is_tight(deadline: Deadline, sent: datetime) -> bool:
+    """True for a deadline at a clock time today or within hours ("innerhalb von 24 Stunden").
+
+    "heute" or "heute Nachmittag" without a clock time leaves the day as buffer: not tight.
+    """
+    due = deadline.due
+    if deadline.vague or not isinstance(due, datetime):
+        return False
+    if due.date() == sent.date():
+        return True
+    return due - sent <= timedelta(hours=48) and bool(HOURS_NAMED.search(deadline.text))
