@@ -176,25 +176,27 @@ def _header_block(norm: str) -> tuple[dict[str, str], Region | None, int]:
     blank = _LEADING_BLANK.match(norm)
     start = norm.rfind("\n", 0, blank.end() if blank else 0) + 1
     headers: dict[str, str] = {}
-    pos, end, key = start, start, ""
+    pos, end, target = start, start, ""  # target: the field that folded lines continue ("" = ignore)
     while pos < len(norm):
         nl = norm.find("\n", pos)
         line_end = len(norm) if nl < 0 else nl
         line = norm[pos:line_end]
         if not line.strip():
             break
-        if line[0] in " \t" and key:  # a folded header line continues the previous field
-            headers[key] = (headers[key] + " " + line.strip()).strip()
+        if line[0] in " \t" and pos != start:  # a folded line continues the previous field
+            if target:
+                headers[target] = (headers[target] + " " + line.strip()).strip()
         elif pos == start and _MBOX_FROM.match(line):
-            key = ""
+            target = ""
         else:
             field = _header_field(line, first=pos == start)
             if field is None:
                 break
             key, value = field
+            target = key if key not in headers or key in ("to", "cc", "bcc") else ""
             if key not in headers:
                 headers[key] = value
-            elif key in ("to", "cc", "bcc"):  # repeated address lines add up; other repeats keep the first
+            elif target:  # repeated address lines add up; other repeats keep the first value
                 headers[key] += ", " + value
         end, pos = line_end, line_end + 1
     if end == start:

@@ -89,9 +89,9 @@ def test_no_header_block(text: str) -> None:
 
 def test_raw_mail_with_mbox_line_and_received_headers() -> None:
     text = ("From anna@firma.example Mon Nov 23 10:00:00 2026\nReceived: from mx by mx2\n"
-            "\tid 42\nFrom: anna@firma.example\nSubject: Test\n\nText")
+            "\tid 42\nReceived: from a by mx\n\tid 7\nFrom: anna@firma.example\nSubject: Test\n\nText")
     fields, region = header_block(text)
-    assert fields["received"] == "from mx by mx2 id 42"
+    assert fields["received"] == "from mx by mx2 id 42"  # repeats keep the first, folded lines included
     assert fields["from"] == "anna@firma.example"
     assert region == Region(0, text.index("\n\n"))
 
