@@ -24,10 +24,10 @@ from server.engine.delivery_clauses import (
     Pattern,
     PatternSet,
     Segment,
+    clauses,
     compile_pattern,
     option_list,
-    pattern_set,
-    segments,
+    token_rows,
 )
 from server.engine.types import Delivery, Promise, Severity
 
@@ -50,58 +50,58 @@ class Found:
 class DeliveryFinder:
     """Finds hand-overs ("Anbei erhalten Sie das Angebot") and done reports in a paragraph."""
 
+    # Trigger lists by rule role: (role, key in the rule file).
+    TRIGGERS = (("handover", "confirmations"), ("handover", "phrases"), ("handover", "channel"),
+                ("handover", "performative"), ("handover", "sending_verbs"), ("sent", "phrases"),
+                ("done", "phrases"), ("phrased", "present_verbs"))
+    BLOCKERS = ("negation", "request", "request_exceptions", "thanks", "hedge", "modal", "general", "future",
+                "not_future")
+
     def __init__(self, lexicon: Lexicon, nlp: Language) -> None:
         self.lexicon = lexicon
         roles: dict[str, list[Rule]] = {}
         for rule in lexicon.of_kind("delivery"):
             roles.setdefault(str(rule.option("role", "")), []).append(rule)
-        # Shared blockers and noun lists stay in force even when the hand-over rule itself is disabled.
-        base = lexicon.rules.get("Deliveries")
-        sent = next(iter(roles.get("sent", [])), None)
         phrased = roles.get("phrased", [])
         self.phrased_rule = phrased[0] if phrased else None
-        self.attachments = self._set(roles.get("handover", []), "phrases")
-        self.performative = self._set(roles.get("handover", []), "performative")
-        self.channel = self._set(roles.get("handover", []), "channel")
-        self.confirmations = self._set(roles.get("handover", []), "confirmations")
-        self.sending_verbs = self._set(roles.get("handover", []), "sending_verbs")
-        self.done = self._set(roles.get("done", []), "phrases")
-        self.sent = self._set(roles.get("sent", []), "phrases")
-        self.phrased = self._set(phrased, "phrases")
-        self.present_verbs = self._set(phrased, "present_verbs")
-        block = {key: pattern_set(base, option_list(base, "blockers", key)) for key in (
-            "negation", "request", "request_exceptions", "thanks", "hedge", "modal", "general", "future",
-            "not_future")}
-        self.block = block
+        self.phrased = PatternSet(self._patterns(phrased, "phrases", "phrased"))
+        self.triggers = PatternSet(p for role, key in self.TRIGGERS
+                                   for p in self._patterns(roles.get(role, []), key, f"{role}.{key}"))
+        # Shared blockers and noun lists stay in force even when the hand-over rule itself is disabled.
+        base = lexicon.rules.get("Deliveries")
+        self.blockers = PatternSet(compile_pattern(p, base, key) for key in self.BLOCKERS
+                                   for p in option_list(base, "blockers", key))
         self.conditional = frozenset(option_list(base, "blockers", "conditional"))
-        self.question_starts = frozenset(option_list(base, "blockers", "question_starts"))
         self.conditional_after = frozenset(option_list(base, "blockers", "conditional_after"))
+        self.question_starts = frozenset(option_list(base, "blockers", "question_starts"))
         self.light = frozenset(option_list(base, "light_nouns"))
         self.skip_nouns = frozenset(option_list(base, "skip_nouns"))
-        self.earlier = pattern_set(sent, option_list(sent, "earlier"))
+        sent = next(iter(roles.get("sent", [])), None)
+        self.earlier = PatternSet(compile_pattern(p, sent) for p in option_list(sent, "earlier"))
         self.earlier_weak = frozenset(option_list(sent, "earlier_weak"))
         self.now = frozenset(option_list(sent, "now"))
         self.arrival = frozenset(option_list(sent, "arrival_questions"))
-        triggers = (self.attachments, self.channel, self.confirmations, self.performative, self.done, self.sent,
-                    self.phrased)
-        anchors = [p.anchors() for s in triggers for ps in (*s.by_word.values(), s.other) for p in ps]
+        # Words one of which a clause must hold to be looked at closely (helpers like sending verbs don't count).
+        anchors = [p.anchors() for ps in (self.phrased, self.triggers) for p in ps.patterns
+                   if not p.tag.endswith(("sending_verbs", "present_verbs"))]
         self.anchor_words = frozenset(w for a in anchors for w in a.words)
         self.anchor_prefixes = tuple(p for a in anchors for p in a.prefixes)
 
     @staticmethod
-    def _set(rules: list[Rule], key: str) -> PatternSet:
-        """All patterns under `key` ("phrases" or an option) of the given rules."""
-        found: list[Pattern] = []
-        for rule in rules:
-            source = list(rule.phrases) if key == "phrases" else option_list(rule, key)
-            found += (compile_pattern(p, rule) for p in source)
-        return PatternSet(found)
+    def _patterns(rules: list[Rule], key: str, tag: str) -> list[Pattern]:
+        """The compiled patterns under `key` ("phrases" or an option) of the given rules."""
+        return [compile_pattern(p, rule, tag) for rule in rules
+                for p in (rule.phrases if key == "phrases" else option_list(rule, key))]
+
+    def _anchored(self, words: list[str]) -> bool:
+        return not self.anchor_words.isdisjoint(words) or any(w.startswith(self.anchor_prefixes) for w in words)
 
     def find(self, doc: Doc) -> list[Delivery]:
         """Deliveries in `doc`, offsets relative to `doc.text`."""
-        if not any(t.lower_ in self.anchor_words or t.lower_.startswith(self.anchor_prefixes) for t in doc):
+        rows = token_rows(doc)
+        if not self._anchored([text.lower() for text, _ in rows]):
             return []
-        segs = self._merged(segments(doc))
+        segs = self._merged(clauses(rows))
         found: list[Found] = []
         for n, seg in enumerate(segs):
             hit = self._clause(segs, n)
@@ -118,14 +118,14 @@ class DeliveryFinder:
         return [self._delivery(doc, segs, f) for f in found]
 
     def _delivery(self, doc: Doc, segs: list[Segment], f: Found) -> Delivery:
-        start = segs[f.first].tokens[0].idx
-        end_tok = segs[f.last].tokens[-1]
+        first, last = segs[f.first].tokens[0], segs[f.last].tokens[-1]
         # A sentence-final period glued to a date ("zum 31.12.2026.") is not part of the clause.
-        glued = end_tok.text.count(".") == 3 and end_tok.text[-2:-1].isdigit()
-        end = end_tok.idx + len(end_tok.text) - glued
+        glued = last.text.count(".") == 3 and last.text[-2:-1].isdigit()
+        start, end = first.idx, last.idx + len(last.text) - glued
+        text = doc[first.i:last.i + 1].text[: end - start]  # doc.text would rebuild the whole paragraph
         rule = self.phrased_rule if f.phrased and self.phrased_rule is not None else f.rule
         return Delivery(
-            start=start, end=end, text=doc.text[start:end], object=f.obj, phrased=f.phrased,
+            start=start, end=end, text=text, object=f.obj, phrased=f.phrased,
             rule=rule.name, message=rule.message, reason=rule.reason,
             severity=Severity(self.lexicon.severity(rule, "information")))
 
@@ -143,9 +143,11 @@ class DeliveryFinder:
     def _only_marker(self, seg: Segment) -> bool:
         if seg.words == ["hier"]:
             return True
+        if not self._anchored(seg.words):
+            return False
         covered: set[int] = set()
-        for pset in (self.phrased, self.attachments, self.channel):
-            for m in pset.find(seg.words):
+        for m in (*self.phrased.find(seg.words), *self.triggers.find(seg.words)):
+            if m.pattern.tag in ("phrased", "handover.phrases", "handover.channel"):
                 covered.update(range(m.start, m.end))
         return len(covered) == len(seg.words)
 
@@ -153,21 +155,23 @@ class DeliveryFinder:
         """The delivery that clause n makes, if any."""
         seg = segs[n]
         words = seg.words
-        if seg.quoted or not any(w in self.anchor_words or w.startswith(self.anchor_prefixes) for w in words):
+        if seg.quoted or not self._anchored(words):
             return None
         # Words of a "wie versprochen" marker take no other part (its "vereinbart" is no done report).
         free = list(words)
-        phrased = False
         for m in self.phrased.find(words):
             free[m.start:m.end] = [""] * (m.end - m.start)
-            phrased = True
+        phrased = "" in free
         # "kann abgeholt werden" is a passive infinitive, not the future tense.
         free = ["" if w == "werden" and k and _participle(free[k - 1]) else w for k, w in enumerate(free)]
+        blocks: dict[str, list[Match]] = {}
+        for m in self.blockers.find(free):
+            blocks.setdefault(m.pattern.tag, []).append(m)
         prev = segs[n - 1] if n and segs[n - 1].sentence == seg.sentence else None
         last = n + 1 == len(segs) or segs[n + 1].sentence != seg.sentence
-        if self._blocked(seg, free, prev, last):
+        if self._blocked(seg, free, blocks, prev, last):
             return None
-        trigger = self._trigger(segs, n, free, phrased)
+        trigger = self._trigger(segs, n, free, blocks, phrased)
         if trigger is None:
             return None
         rule, markers = trigger
@@ -177,59 +181,59 @@ class DeliveryFinder:
             obj, first = self._object(prev, set(), prev.words), n - 1
         return Found(rule, phrased, obj, first, n) if obj else None
 
-    def _blocked(self, seg: Segment, free: list[str], prev: Segment | None, last: bool) -> bool:
+    def _blocked(self, seg: Segment, free: list[str], blocks: dict[str, list[Match]], prev: Segment | None,
+                 last: bool) -> bool:
         """Negations, requests, questions, conditions, hedges and general statements are no deliveries."""
-        block = self.block
         opener = next((w for w in free if w), "")
         if opener in self.conditional or (seg.question and (last or opener in self.question_starts)):
             return True
-        if any(block[k].first(free) for k in ("negation", "hedge", "modal", "general")):
+        if any(k in blocks for k in ("negation", "hedge", "modal", "general")):
             return True
-        if block["request"].first(free) and not block["request_exceptions"].first(free):
+        if "request" in blocks and "request_exceptions" not in blocks:
             return True
+        if opener != "dass" or prev is None:
+            return False
         # A "dass" clause says what its main clause says: "Ich hoffe, dass die Reparatur erledigt ist."
-        return opener == "dass" and prev is not None and (
-            (bool(prev.words) and prev.words[0] in self.conditional)
-            or any(block[k].first(prev.words) for k in ("negation", "hedge", "modal", "request")))
+        main = {m.pattern.tag for m in self.blockers.find(prev.words)}
+        return prev.words[0] in self.conditional or bool(main & {"negation", "hedge", "modal", "request"})
 
-    def _is_future(self, free: list[str]) -> bool:
-        """Whether a time word points ahead ("morgen", "bis Freitag"; not "heute Morgen")."""
-        words = list(free)
-        for m in self.block["not_future"].find(free):
-            words[m.start:m.end] = [""] * (m.end - m.start)
-        return self.block["future"].first(words) is not None
-
-    def _trigger(self, segs: list[Segment], n: int, free: list[str],
+    def _trigger(self, segs: list[Segment], n: int, free: list[str], blocks: dict[str, list[Match]],
                  phrased: bool) -> tuple[Rule, set[int]] | None:
         """The rule that makes clause n a delivery and the positions of its marker words."""
         seg = segs[n]
         tense = "past" if any(w in PAST_AUX for w in free) else (
             "present" if any(w in PRESENT_AUX for w in free) else None)
-        future = tense != "past" and self._is_future(free)
-        # "Wie besprochen, hier die …": a leading marker does not count for "^hier".
+        not_future = {k for m in blocks.get("not_future", []) for k in range(m.start, m.end)}
+        future = tense != "past" and any(m.start not in not_future for m in blocks.get("future", []))
+        # "Wie besprochen, hier die …": the clause starts after a leading marker for "^hier".
         lead = next((k for k, w in enumerate(free) if w), len(free))
-        # Receipts and thanks ("Danke für die Fotos im Anhang") undo attachment markers only.
-        theirs = self.block["thanks"].first(free) is not None
-        promised = future and self.sending_verbs.first(free) is not None
-        for pset, blocked in ((self.confirmations, False), (self.attachments, theirs),
-                              (self.channel, theirs or promised), (self.performative, future)):
-            for m in pset.find(seg.words[lead:]):
-                if m.pattern.rule and not blocked and self._hier_ok(seg, lead, m):
-                    return m.pattern.rule, {lead + k for k in m.positions}
+        hits: dict[str, list[Match]] = {}
+        for m in self.triggers.find(seg.words, lead):
+            # A hand-over may lean on the marker ("hier wie versprochen der …"), a report may not.
+            if m.pattern.tag.startswith("handover.") or all(free[k] for k in m.positions):
+                hits.setdefault(m.pattern.tag, []).append(m)
+        theirs = "thanks" in blocks  # "Danke für die Fotos im Anhang": their attachment, not ours
+        promised = future and "handover.sending_verbs" in hits
+        for tag, blocked in (("handover.confirmations", False), ("handover.phrases", theirs),
+                             ("handover.channel", theirs or promised), ("handover.performative", future)):
+            for m in hits.get(tag, []) if not blocked else []:
+                if m.pattern.rule and self._hier_ok(seg, lead, m):
+                    return m.pattern.rule, set(m.positions)
         perfect = any(w in PERFECT_AUX for w in free)
         customer = perfect and not any(w in FIRST_PERSON for w in free) and any(
             t.text in SECOND_PERSON for t in seg.tokens)
         nxt = segs[n + 1] if n + 1 < len(segs) and segs[n + 1].sentence == seg.sentence else None
         waits = nxt is not None and nxt.words[0] in self.conditional_after
-        for pset, sent in ((self.sent, True), (self.done, False)):
-            for m in pset.find(free):
-                if m.pattern.rule is None or (len(m.positions) == 1 and tense is None) or future or customer or waits:
-                    continue
-                if sent and self._earlier(segs, n, free, perfect):
-                    continue
-                return m.pattern.rule, set(m.positions)
+        if not (future or customer or waits):
+            for tag in ("sent.phrases", "done.phrases"):
+                for m in hits.get(tag, []):
+                    if m.pattern.rule is None or (len(m.positions) == 1 and tense is None):
+                        continue
+                    if tag == "sent.phrases" and self._earlier(segs, n, free, perfect):
+                        continue
+                    return m.pattern.rule, set(m.positions)
         if phrased and self.phrased_rule is not None and not future:
-            verb = self.present_verbs.first(free)
+            verb = next(iter(hits.get("phrased.present_verbs", [])), None)
             perfect_like = tense and not customer and any(
                 _participle(w) for w in free if w not in FUNCTION_WORDS)
             if verb or perfect_like:
@@ -252,8 +256,12 @@ class DeliveryFinder:
             return True
         if perfect and any(w in self.earlier_weak for w in free) and not any(w in self.now for w in free):
             return True
-        following = [s for s in segs[n + 1:] if s.sentence == seg.sentence + 1]
-        return any(s.question and self.arrival.intersection(s.words) for s in following)
+        for later in segs[n + 1:]:
+            if later.sentence > seg.sentence + 1:
+                break
+            if later.sentence == seg.sentence + 1 and later.question and self.arrival.intersection(later.words):
+                return True
+        return False
 
     def _object(self, seg: Segment, skip: set[int], free: list[str]) -> str | None:
         """The delivered thing: the first noun outside a prepositional phrase, one with an article first.
@@ -397,7 +405,7 @@ def wie_versprochen_rewrite(text: str, delivery: Delivery) -> tuple[int, int, st
     if m := HIER_VERB.match(clause):
         return start, end, f"{wie} versprochen, hier {clause[m.end():]}"
     if m := FRONTED.match(clause):
-        marker, rest = m.group(1).lower(), clause[m.end():]
+        marker, rest = m.group(1)[:1].lower() + m.group(1)[1:], clause[m.end():]
         verb = re.match(r"([a-zäöüß]+)", rest)
         if verb and verb.group(1) not in DETERMINERS and not rest[:1].isupper():
             pronouns = PRONOUN_RUN.match(rest, verb.end())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from lexicon import LexiconError, Rule
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Token
+    from spacy.tokens import Doc
 
 
 
@@ -26,7 +27,7 @@ DETERMINERS = _words(
     "keinen keinem keiner keines")
 GENITIVE = _words("des eines meines deines ihres unseres seines dieses jedes")
 COMPLEMENT = _words("des der eines einer meines meiner ihres ihrer unseres unserer seines seiner dieses "
-                     "dieser von vom auf über zum zur für")
+                     "dieser von vom auf über zu zum zur für")
 PREPOSITIONS = _words(
     "in im ins an am ans auf aufs für fürs mit von vom zu zum zur bei beim aus nach über übers unter vor "
     "hinter neben zwischen durch gegen ohne um bis seit ab gemäß laut inklusive inkl. samt nebst wegen trotz "
@@ -44,11 +45,16 @@ PAST_AUX = PERFECT_AUX | _words("wurde wurden worden geworden")
 PRESENT_AUX = _words("ist sind")
 FIRST_PERSON = _words("ich wir hab habe")
 SECOND_PERSON = frozenset({"Sie", "du", "Du", "ihr"})
+# Everyday words that make poor anchors for the quick "could this paragraph hold a delivery" test.
+COMMON = _words("ist sind hat haben habe wird wir ich sie es der die das den dem ein eine und in im an am zu "
+                "mit von für auf bei ihr ihre ihnen wie so schon bereits noch nun jetzt wieder auch erhalten "
+                "bekommen sende senden schicke schicken finden")
 SENTENCE_ENDS = frozenset({".", "!", "?", "...", "…", "?!", "!?"})
 BREAKS = frozenset({",", ";", ":", "–", "—", "-", "(", ")", "[", "]"})
 BULLETS = frozenset({"-", "•", "*", "–", "·"})
 QUOTES_OPEN, QUOTES_CLOSE, QUOTES_BOTH = frozenset("„»‚"), frozenset("”«’"), frozenset("\"“")
 GAP = 6
+WORDLIKE = re.compile(r"\w")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,33 +79,39 @@ class Pattern:
 
     source: str
     rule: Rule | None
+    # What the pattern stands for in its rule file ("phrases", "channel", a blocker's name, ...).
+    tag: str
     steps: tuple[tuple[Element, bool], ...]
 
-    def match(self, words: Sequence[str], i: int) -> tuple[int, ...] | None:
-        """The matched word positions (gaps left out) when the pattern matches from position i."""
-        return self._rest(words, 0, i)
+    def match(self, words: Sequence[str], i: int, origin: int = 0) -> tuple[int, ...] | None:
+        """The matched word positions (gaps left out) when the pattern matches from position i.
 
-    def _rest(self, words: Sequence[str], step: int, pos: int) -> tuple[int, ...] | None:
+        `origin` is the position that counts as the clause's first word for "^".
+        """
+        return self._rest(words, 0, i, origin)
+
+    def _rest(self, words: Sequence[str], step: int, pos: int, origin: int) -> tuple[int, ...] | None:
         if step == len(self.steps):
             return ()
         element, gap = self.steps[step]
         for j in range(pos, min(len(words), pos + GAP + 1) if gap and step else pos + 1):
-            if j < len(words) and element.accepts(words[j]) and (not element.first or j == 0) and (
+            if j < len(words) and element.accepts(words[j]) and (not element.first or j == origin) and (
                     not element.last or j == len(words) - 1):
-                rest = self._rest(words, step + 1, j + 1)
+                rest = self._rest(words, step + 1, j + 1, origin)
                 if rest is not None:
                     return (j, *rest)
         return None
 
     def anchors(self) -> Element:
-        """The most selective element (longest shortest word), used to skip paragraphs quickly."""
-        def rarity(element: Element) -> int:
+        """The most selective element, used to skip paragraphs quickly: no everyday word, long words."""
+        def rarity(element: Element) -> tuple[bool, int]:
             sizes = [len(w) for w in element.words] + [len(p) + 2 for p in element.prefixes]
-            return min(sizes) if sizes and not element.digit else 0
+            common = element.digit or not element.words.isdisjoint(COMMON)
+            return not common, min(sizes) if sizes and not element.digit else 0
         return max((e for e, _ in self.steps), key=rarity)
 
 
-def compile_pattern(source: str, rule: Rule | None) -> Pattern:
+def compile_pattern(source: str, rule: Rule | None, tag: str = "") -> Pattern:
     """Compile one phrase of the pattern syntax documented in Deliveries.toml."""
     steps: list[tuple[Element, bool]] = []
     gap = False
@@ -116,7 +128,7 @@ def compile_pattern(source: str, rule: Rule | None) -> Pattern:
     if not steps or not all(e.words or e.prefixes or e.digit for e, _ in steps):
         where = rule.path if rule is not None else "delivery rules"
         raise LexiconError(f"{where}: phrase {source!r}: no words to match")
-    return Pattern(source, rule, tuple(steps))
+    return Pattern(source, rule, tag, tuple(steps))
 
 
 class Match(NamedTuple):
@@ -129,26 +141,58 @@ class Match(NamedTuple):
 
 
 class PatternSet:
-    """Patterns indexed by their first element, so a clause is scanned once."""
+    """Patterns indexed by their first element; a pattern is tried only when its anchor word occurs."""
 
     def __init__(self, patterns: Iterable[Pattern]) -> None:
-        self.by_word: dict[str, list[Pattern]] = {}
-        self.other: list[Pattern] = []
-        for pattern in patterns:
-            head = pattern.steps[0][0]
+        self.patterns = list(patterns)
+        self.by_word: dict[str, list[int]] = {}
+        self.other: list[int] = []  # first element with prefixes or "#"
+        self.by_anchor: dict[str, list[int]] = {}
+        self.anchor_prefixes: list[tuple[str, int]] = []
+        self.anchor_digit: list[int] = []
+        for n, pattern in enumerate(self.patterns):
+            head, anchor = pattern.steps[0][0], pattern.anchors()
             if head.prefixes or head.digit:
-                self.other.append(pattern)
+                self.other.append(n)
             for word in head.words:
-                self.by_word.setdefault(word, []).append(pattern)
+                self.by_word.setdefault(word, []).append(n)
+            for word in anchor.words:
+                self.by_anchor.setdefault(word, []).append(n)
+            self.anchor_prefixes += ((p, n) for p in anchor.prefixes)
+            if anchor.digit:
+                self.anchor_digit.append(n)
+        self.all_prefixes = tuple(p for p, _ in self.anchor_prefixes)
+        self.head_prefixes = tuple(p for n in self.other for p in self.patterns[n].steps[0][0].prefixes)
+        self.head_digit = any(self.patterns[n].steps[0][0].digit for n in self.other)
 
-    def find(self, words: Sequence[str]) -> Iterator[Match]:
-        """Every match, in text order."""
+    def viable(self, words: Sequence[str]) -> set[int]:
+        """Indices of the patterns whose anchor word occurs in `words`."""
+        out: set[int] = set()
+        get = self.by_anchor.get
+        for word in words:
+            hit = get(word)
+            if hit:
+                out.update(hit)
+            if self.all_prefixes and word.startswith(self.all_prefixes):
+                out.update(n for p, n in self.anchor_prefixes if word.startswith(p))
+        if self.anchor_digit and any(c.isdigit() for word in words for c in word):
+            out.update(self.anchor_digit)
+        return out
+
+    def find(self, words: Sequence[str], origin: int = 0) -> Iterator[Match]:
+        """Every match, in text order (`origin`: the position "^" stands for)."""
+        viable = self.viable(words)
+        if not viable:
+            return
         for i, word in enumerate(words):
-            patterns = self.by_word.get(word, [])
-            if self.other:
-                patterns = patterns + [p for p in self.other if p.steps[0][0].accepts(word)]
-            for pattern in patterns:
-                positions = pattern.match(words, i)
+            candidates = [n for n in self.by_word.get(word, ()) if n in viable]
+            if (self.head_prefixes and word.startswith(self.head_prefixes)) or (
+                    self.head_digit and any(c.isdigit() for c in word)):
+                candidates += [n for n in self.other
+                               if n in viable and self.patterns[n].steps[0][0].accepts(word)]
+            for n in candidates:
+                pattern = self.patterns[n]
+                positions = pattern.match(words, i, origin)
                 if positions is not None:
                     yield Match(i, positions[-1] + 1, positions, pattern)
 
@@ -157,11 +201,8 @@ class PatternSet:
         return next(self.find(words), None)
 
 
-def pattern_set(rule: Rule | None, phrases: Iterable[str]) -> PatternSet:
-    return PatternSet(compile_pattern(p, rule) for p in phrases)
-
-
 def option_list(rule: Rule | None, *keys: str) -> list[str]:
+    """A list of strings under (nested) option keys of a rule file; empty when absent."""
     value: Any = rule.options if rule is not None else {}
     for key in keys:
         value = value.get(key, {}) if isinstance(value, dict) else {}
@@ -170,18 +211,37 @@ def option_list(rule: Rule | None, *keys: str) -> list[str]:
     return list(value) if value else []
 
 
+class Tok(NamedTuple):
+    """What the finder needs of a spaCy token, read once (spaCy builds a Python object per access)."""
+
+    text: str
+    lower: str
+    idx: int
+    i: int
+
+
 @dataclass(slots=True)
 class Segment:
     """A clause: the word tokens between two breaks (comma, colon, dash, sentence end)."""
 
-    tokens: list[Token]
+    tokens: list[Tok]
     sentence: int
     quoted: bool = False
     question: bool = False
     words: list[str] = field(default_factory=list)
 
 
+def token_rows(doc: Doc) -> list[tuple[str, int]]:
+    """(text, character offset) of every token, read in one pass."""
+    return [(t.text, t.idx) for t in doc]
+
+
 def segments(doc: Doc) -> list[Segment]:
+    """Split a paragraph into clauses (see `clauses`)."""
+    return clauses(token_rows(doc))
+
+
+def clauses(rows: list[tuple[str, int]]) -> list[Segment]:
     """Split a paragraph into clauses, minding abbreviations, glued sentence ends, quotes and brackets."""
     out: list[Segment] = []
     current = Segment([], 0)
@@ -189,7 +249,6 @@ def segments(doc: Doc) -> list[Segment]:
     outer: list[Segment] = []
     asked: set[int] = set()
     depth = 0
-    tokens = list(doc)
 
     def close(sentence_end: bool, question: bool = False) -> None:
         nonlocal current
@@ -202,20 +261,19 @@ def segments(doc: Doc) -> list[Segment]:
             asked.add(current.sentence)
         current = Segment([], current.sentence + sentence_end, depth > 0)
 
-    for n, tok in enumerate(tokens):
-        text = tok.text
-        if tok.is_space:
-            if "\n" in text and n + 1 < len(tokens) and tokens[n + 1].text in BULLETS:
+    for n, (text, idx) in enumerate(rows):
+        after = rows[n + 1][0] if n + 1 < len(rows) else ""
+        punct = not text.isalnum() and WORDLIKE.search(text) is None
+        if text.isspace():
+            if "\n" in text and after in BULLETS:
                 close(True)
-            continue
-        if text in QUOTES_OPEN or text in QUOTES_CLOSE or text in QUOTES_BOTH:
+        elif text in QUOTES_OPEN or text in QUOTES_CLOSE or text in QUOTES_BOTH:
             opens = text in QUOTES_OPEN or (text in QUOTES_BOTH and depth == 0)
             depth = depth + 1 if opens else max(0, depth - 1)
             close(False)
-        elif text in SENTENCE_ENDS or (tok.is_punct and text[0] in "?!."):
+        elif text in SENTENCE_ENDS or (punct and text[0] in "?!."):
             # "Bestellnr. 558201", "ca. 20 Stück": a period before a number or a small letter ends nothing.
-            after = tokens[n + 1].text[:1] if n + 1 < len(tokens) else ""
-            if text != "." or not (after.isdigit() or after.islower()):
+            if text != "." or not (after[:1].isdigit() or after[:1].islower()):
                 close(True, "?" in text)
         elif text in ("(", "["):
             outer.append(current)
@@ -226,15 +284,14 @@ def segments(doc: Doc) -> list[Segment]:
             current = outer.pop()
         elif text in BREAKS:
             close(False)
-        elif not tok.is_punct or text in "/&+":
-            current.tokens.append(tok)
-            after = tokens[n + 1] if n + 1 < len(tokens) else None
+        elif not punct or text in "/&+":
+            current.tokens.append(Tok(text, text.lower(), idx, n))
             if text.endswith(".") and len(text) > 2 and any(c.isdigit() for c in text) and (
-                    after is None or after.is_space or after.text[:1].isupper()):
+                    not after or after.isspace() or after[:1].isupper()):
                 close(True)
     close(True)
     out.sort(key=lambda seg: seg.tokens[0].i)
     for seg in out:
-        seg.words = [t.lower_ for t in seg.tokens]
+        seg.words = [t.lower for t in seg.tokens]
         seg.question = seg.sentence in asked
     return out
