@@ -26,6 +26,7 @@ MIN_MODIFIER_REST = 4  # "Feedbackgespräch": the word after a closed-compound m
 # Tokens a gap never crosses: the parts of a phrase stay in one clause.
 BOUNDARIES = frozenset({".", "!", "?", ";", ":", ",", "(", ")", "–", "—", "-", "\n"})
 CACHE_LIMIT = 50_000
+MIN_AFFIX_CONTEXT = 5  # context words this long also match as the start or end of a compound
 
 
 def norm(text: str) -> str:
@@ -169,8 +170,11 @@ class JargonFinder:
                 entry = _Entry(rule, term, kind, severity, norm(term.term), term.term[:1].isupper(),
                                cond.get("unless", ()), cond.get("only_with", ()), exceptions)
                 self._add(entry, nlp, irregular)
-        self._dotted = frozenset(k for index in (self._words, self._exact, self._compound)
-                                 for k in index if k.endswith("."))
+        phrase_words = {f for ps in self._phrases.values() for p in ps for seg in p.segments
+                        for forms in seg for f in forms}
+        # Keys that keep their final period ("bzgl.", "o."); any other period is sentence punctuation.
+        self._dotted = frozenset(k for k in (*self._words, *self._exact, *self._compound, *phrase_words)
+                                 if k.endswith("."))
         self._first_words = frozenset(first for first, _ in self._phrases)
         self._min_compound = min((len(k) for k in self._compound), default=99)
         self._min_modifier = min((len(k) for k in self._modifiers), default=99)
@@ -332,10 +336,11 @@ class JargonFinder:
             lo -= 1
         while hi < len(keys) and not _sentence_end(keys[hi]):
             hi += 1
-        sentence = keys[lo:hi]
-        if entry.unless and _mentions(sentence, entry.unless):
+        own = "".join(keys[hit.start:hit.end])
+        sentence = keys[lo:hit.start] + keys[hit.end:hi]
+        if entry.unless and _mentions(own, sentence, entry.unless):
             return False
-        return not entry.only_with or _mentions(sentence, entry.only_with)
+        return not entry.only_with or _mentions(own, sentence, entry.only_with)
 
     def _finding(self, entry: _Entry, start: int, end: int, label: str) -> Jargon:
         plain = entry.term.plain
@@ -350,9 +355,14 @@ def _surface(texts: list[str], starts: list[int], first: int, stop: int) -> str:
     return "".join(pieces) + texts[stop - 1]
 
 
-def _mentions(keys: list[str], words: tuple[str, ...]) -> bool:
-    """Whether a word of the sentence begins or ends with one of `words` ("Flugticket", "Rückflug")."""
-    return any(key.startswith(words) or key.endswith(words) for key in keys)
+def _mentions(own: str, keys: list[str], words: tuple[str, ...]) -> bool:
+    """Whether the sentence mentions one of `words`: inside the flagged word itself ("Rückflugticket"),
+    or as another word, or (for words of five letters or more) at its start or end ("Reiseunterlagen",
+    "Geschäftsreise"); short words only as themselves, so "zug" never finds "Zugang"."""
+    if any(word in own for word in words):
+        return True
+    long_words = tuple(w for w in words if len(w) >= MIN_AFFIX_CONTEXT)
+    return any(key in words or key.startswith(long_words) or key.endswith(long_words) for key in keys)
 
 
 def _sentence_end(key: str) -> bool:
