@@ -152,6 +152,6 @@ def test_accept_word_refuses_invalid_config(tmp_path: Path) -> None:
     """An invalid versprochen.toml is left untouched and reported."""
     config = tmp_path / "versprochen.toml"
     config.write_text("[lexicon\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="versprochen.toml"):
+    with pytest.raises(ConfigError, match=r"versprochen\.toml"):
         accept_word("Meeting", tmp_path, tmp_path)
     assert config.read_text(encoding="utf-8") == "[lexicon\n"
