@@ -33,7 +33,7 @@ _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _SINGLE_BYTE = re.compile(r"latin[-_]?\d|iso8859[-_]\d+|cp125\d|iso-8859-\d+|windows-125\d|l\d")
 
 _DEFECT_TEXT = {
-    email_errors.NoBoundaryInMultipartDefect: "Mehrteilige Nachricht ohne Grenzangabe (boundary)",
+    email_errors.NoBoundaryInMultipartDefect: "mehrteilige Nachricht ohne Grenzangabe (boundary)",
     email_errors.StartBoundaryNotFoundDefect: "die angegebene MIME-Grenze kommt in der Nachricht nicht vor",
     email_errors.CloseBoundaryNotFoundDefect: "die Nachricht ist abgeschnitten (MIME-Abschluss fehlt)",
     email_errors.FirstHeaderLineIsContinuationDefect: "die erste Kopfzeile ist eine Fortsetzungszeile",
@@ -94,25 +94,25 @@ def addresses(value: str) -> tuple[str, ...]:
 def decode_text(raw: bytes) -> tuple[str, str | None]:
     """Bytes of a text file or part to str: UTF-8 (BOM aware), else Windows-1252, else Latin-1;
     the second value is a German warning when the text was not clean UTF-8 or held NUL bytes."""
-    notes: list[str] = []
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = raw.decode("utf-16", errors="replace")
-    else:
-        if raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("cp1252")
-                notes.append("Der Text ist nicht UTF-8-kodiert; er wurde als Windows-1252 gelesen.")
-            except UnicodeDecodeError:
-                text = raw.decode("latin-1")
-                notes.append("Der Text ist nicht UTF-8-kodiert; er wurde als ISO-8859-1 (Latin-1) gelesen.")
+    text, encoding = _guess_decode(raw)
+    notes = [] if encoding.startswith("UTF") else [f"Der Text ist nicht UTF-8-kodiert; gelesen als {encoding}."]
     if "\x00" in text:
         text = text.replace("\x00", "")
         notes.append("Der Text enthielt NUL-Bytes; sie wurden entfernt.")
     return text, " ".join(notes) or None
+
+
+def _guess_decode(raw: bytes) -> tuple[str, str]:
+    """(text, encoding name): UTF-16 or UTF-8 by BOM, else UTF-8, Windows-1252, Latin-1 in turn."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16", errors="replace"), "UTF-16"
+    raw = raw.removeprefix(codecs.BOM_UTF8)
+    for codec, name in (("utf-8", "UTF-8"), ("cp1252", "Windows-1252")):
+        try:
+            return raw.decode(codec), name
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1"), "ISO-8859-1"
 
 
 def looks_like_mail(text: str) -> bool:
@@ -186,7 +186,7 @@ def _header_text(msg: Message, name: str, warnings: list[str]) -> str:
         parts.append("".join(
             chunk if isinstance(chunk, str)
             else chunk.decode("raw-unicode-escape", "replace") if charset is None
-            else _decode_bytes(chunk, charset, warnings, "Eine Kopfzeile")
+            else _decode_bytes(chunk, charset, warnings, "Kopfzeile")
             for chunk, charset in chunks
         ))
     return ", ".join(p.strip() for p in parts if p.strip())
@@ -222,38 +222,30 @@ def _first_id(value: str) -> str | None:
 
 def _decode_bytes(data: bytes, charset: str | None, warnings: list[str], where: str) -> str:
     """Bytes in a declared charset to str; unknown or wrong charsets fall back with a warning."""
-    label = (charset or "").strip().strip("\"'").lower()
+    label = (charset or "").strip().strip("\"'").lower()[:40]
+    problem = ""
     if not label or label in ("unknown-8bit", "x-unknown", "unknown"):
         if data.isascii():
             return data.decode("ascii")
-        text, _ = decode_text(data)
-        warnings.append(f"{where} ohne Zeichensatzangabe enthält 8-Bit-Zeichen; gelesen als UTF-8 bzw. "
-                        "Windows-1252.")
-        return text
-    try:
-        name = codecs.lookup(label).name
-    except (LookupError, ValueError):  # ValueError: a NUL inside the label
-        warnings.append(f"Unbekannter Zeichensatz „{label[:40]}“ ({where}); gelesen als UTF-8 bzw. "
-                        "Windows-1252.")
-        return decode_text(data)[0]
-    if _SINGLE_BYTE.fullmatch(name) and not data.isascii() and _is_utf8(data):
-        warnings.append(f"{where} ist als „{label}“ gekennzeichnet, aber UTF-8-kodiert; gelesen als UTF-8.")
-        return data.decode("utf-8")
-    try:
-        return data.decode(name)
-    except (UnicodeError, LookupError, ValueError, TypeError):
-        warnings.append(f"{where} passt nicht zum angegebenen Zeichensatz „{label[:40]}“; gelesen als "
-                        "UTF-8 bzw. Windows-1252.")
-        return decode_text(data)[0]
-
-
-def _is_utf8(data: bytes) -> bool:
-    """Whether bytes are valid UTF-8."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+        problem = "keine Zeichensatzangabe, aber 8-Bit-Zeichen"
+    else:
+        try:
+            name = codecs.lookup(label).name
+        except (LookupError, ValueError):  # ValueError: a NUL inside the label
+            name, problem = "", f"unbekannter Zeichensatz „{label}“"
+        if name and _SINGLE_BYTE.fullmatch(name) and not data.isascii():
+            text, encoding = _guess_decode(data)
+            if encoding == "UTF-8":  # valid non-ASCII UTF-8 is practically never real Latin-1 text
+                warnings.append(f"{where}: als „{label}“ gekennzeichnet, aber UTF-8-kodiert; gelesen als UTF-8.")
+                return text
+        if name:
+            try:
+                return data.decode(name)
+            except (UnicodeError, LookupError, ValueError, TypeError):
+                problem = f"passt nicht zum Zeichensatz „{label}“"
+    text, encoding = _guess_decode(data)
+    warnings.append(f"{where}: {problem}; gelesen als {encoding}.")
+    return text
 
 
 class _Extractor:
@@ -322,7 +314,7 @@ class _Extractor:
             charset = part.get_content_charset()
         except (TypeError, ValueError, LookupError):
             charset = None
-        text = _decode_bytes(payload, charset, self.warnings, "Ein Textteil")
+        text = _decode_bytes(payload, charset, self.warnings, "Textteil")
         if "\x00" in text:
             text = text.replace("\x00", "")
             self.warnings.append("Ein Textteil enthielt NUL-Bytes; sie wurden entfernt.")

@@ -39,7 +39,7 @@ def test_decode_text(raw: bytes, text: str, warned: bool) -> None:
     assert result == text
     assert (warning is not None) == warned
     if warned:
-        assert "nicht UTF-8" in str(warning)
+        assert "nicht UTF-8-kodiert; gelesen als" in str(warning)
 
 
 def test_decode_text_removes_nul_bytes_with_a_warning() -> None:
@@ -126,8 +126,8 @@ def test_inline_text_parts_of_a_mixed_message_are_joined_in_order() -> None:
     ("broken-truncated.eml", "abgeschnitten"),
     ("broken-bad-base64.eml", "Base64"),
     ("broken-wrong-charset.eml", "Zeichensatz „utf-8“"),
-    ("unknown-charset.eml", "Unbekannter Zeichensatz „x-mac-klingon“"),
-    ("no-content-type.eml", "ohne Zeichensatzangabe"),
+    ("unknown-charset.eml", "unbekannter Zeichensatz „x-mac-klingon“"),
+    ("no-content-type.eml", "keine Zeichensatzangabe"),
     ("nul-bytes.eml", "NUL"),
 ])
 def test_broken_input_gives_the_text_and_a_german_warning(name: str, warning: str) -> None:
