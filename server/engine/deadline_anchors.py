@@ -23,6 +23,7 @@ from server.engine.deadline_patterns import (
     AFTERNOON_HOURS,
     APPOS,
     AT_CLOCK,
+    CONTINUATIONS,
     DAYPART,
     EVENT_AFTER,
     IN_WEEK,
@@ -31,6 +32,7 @@ from server.engine.deadline_patterns import (
     MONTHS,
     MORGEN_NOUN,
     MORNING,
+    NEXT_WORD,
     NOT_CLOCK,
     NUMBERS,
     OR_DAY,
@@ -142,7 +144,7 @@ def _date_core(c: Ctx, day: date | None, end: int) -> Core:
 
 def _day_core(c: Ctx, day: date, end: int, part: str = "") -> Core:
     due, end = _day_tail(c.low, day, end, part)
-    if alt := OR_DAY.match(c.low, end):  # "heute oder morgen", "Freitag, spätestens Montag": the later one
+    if _continues(c.low, end) and (alt := OR_DAY.match(c.low, end)):  # "heute oder morgen", "Freitag, spätestens Montag": the later one
         rel = (alt.group("rel") or "").lower()
         other = c.today + timedelta(days=2 if rel == "übermorgen" else 1) if rel else \
             next_weekday(c.today, WEEKDAYS[alt.group("wd").lower()])
@@ -151,13 +153,19 @@ def _day_core(c: Ctx, day: date, end: int, part: str = "") -> Core:
     return Core(end, due)
 
 
+def _continues(low: str, end: int) -> bool:
+    """Whether the word after `end` can extend a day phrase (see CONTINUATIONS)."""
+    nxt = NEXT_WORD.match(low, end)
+    return nxt is not None and (nxt.group(1) in CONTINUATIONS or nxt.group(1)[0].isdigit())
+
+
 def _day(due: Due) -> date:
     return due.date() if isinstance(due, datetime) else due
 
 
 def _apposition(c: Ctx, end: int) -> tuple[date | None, int] | None:
     """A date in apposition ("Dienstag, den 1.12.", "morgen (24.11.)"): the date and where it ends."""
-    appos = APPOS.match(c.low, end)
+    appos = APPOS.match(c.low, end) if _continues(c.low, end) else None
     if appos is None:
         return None
     g = {k: (v or "").lower() for k, v in appos.groupdict().items()}
@@ -169,6 +177,8 @@ def _day_tail(text: str, day: date, end: int, part: str) -> tuple[Due, int]:
     """Daypart, clock time or window, and "noch"/"EOD" after a day: "morgen früh um 8", "Freitag, 14 Uhr"."""
     due: Due = day
     for _ in range(4):
+        if not _continues(text, end):
+            break
         if (dp := DAYPART.match(text, end)) and not isinstance(due, datetime):
             part, end = dp.group("p").lower(), dp.end()
         elif (ck := AT_CLOCK.match(text, end)) and not isinstance(due, datetime):
@@ -222,7 +232,7 @@ def _h_period(c: Ctx) -> Core | None:
         return None  # "pro Woche", "im Jahr": no particular one
     if per == "woche":
         monday = monday_of(today) + timedelta(days=7 * k)
-        if not pos and (wd := IN_WEEK.match(c.low, c.m.end())):  # "nächste Woche Dienstag"
+        if not pos and _continues(c.low, c.m.end()) and (wd := IN_WEEK.match(c.low, c.m.end())):  # "nächste Woche Dienstag"
             return _day_core(c, monday + timedelta(days=WEEKDAYS[wd.group("wd").lower()]), wd.end())
         day = monday + timedelta(days={"anfang": 0, "beginn": 0, "mitte": 2}.get(pos, 4))
         step = timedelta(days=7)
@@ -342,7 +352,7 @@ def _h_wday(c: Ctx) -> Core | None:
     mod, wd, end = c.g("wmod"), WEEKDAYS[c.g("wd")], c.m.end()
     if mod.startswith(("letzt", "vergang", "vorig")):
         return Core(end, None, keep=False)
-    if rng := WD_RANGE.match(c.low, end):
+    if _continues(c.low, end) and (rng := WD_RANGE.match(c.low, end)):
         return Core(rng.end(), None, keep=False)  # "Montag bis Freitag": service days
     return _weekday_core(c, wd, mod, end, c.g("wdp"))
 
@@ -361,7 +371,7 @@ def _weekday_core(c: Ctx, wd: int, mod: str, end: int, part: str) -> Core:
         if named.weekday() != wd:
             return Core(end, None, ambiguous=True)
         day = named
-    elif week := WEEK_OF.match(c.low, end):
+    elif _continues(c.low, end) and (week := WEEK_OF.match(c.low, end)):
         k = 2 if "übernächst" in week.group("m").lower() else 0 if week.group("m").lower().startswith("dies") else 1
         day, end = monday_of(today) + timedelta(days=7 * k + wd), week.end()
     elif mod.startswith("übernächst"):
@@ -370,7 +380,7 @@ def _weekday_core(c: Ctx, wd: int, mod: str, end: int, part: str) -> Core:
         day = None  # "nächsten Dienstag" on a Monday: tomorrow or in eight days?
     elif mod.startswith("dies") and today.weekday() <= wd:
         day = today + timedelta(days=wd - today.weekday())
-    if day is not None and (later := LATER.match(c.low, end)):
+    if day is not None and _continues(c.low, end) and (later := LATER.match(c.low, end)):
         day, end = day + timedelta(days=round(_number(later.group("n")) * (7 if "w" in later.group("u").lower() else 1))), \
             later.end()
     if day is None:
@@ -390,7 +400,7 @@ def _h_rel(c: Ctx) -> Core | None:
     if w in ("heute", "today") and c.prep == "bis" and STILL_NOT.match(c.low, end):
         return Core(end, None, keep=False)  # "bis heute nicht": until now
     day = today + timedelta(days=2 if w == "übermorgen" else 1 if w in ("morgen", "tomorrow", "tmrw") else 0)
-    if later := LATER.match(c.low, end):  # "heute in einer Woche"
+    if _continues(c.low, end) and (later := LATER.match(c.low, end)):  # "heute in einer Woche"
         day += timedelta(days=round(_number(later.group("n")) * (7 if "w" in later.group("u").lower() else 1)))
         end = later.end()
     elif appos := _apposition(c, end):  # "morgen, den 24.11."

@@ -163,14 +163,19 @@ for _kind, _, _firsts in _ANCHORS:
 # The pre-scan finds trigger words (every anchor holds one) and then looks back over leading words.
 TOKEN = re.compile(r"\w+")
 TRIGGERS = frozenset(
-    {*WEEKDAYS, *(w + p for w in WEEKDAYS for p in DAY_PARTS), *MONTHS, *REL_WORDS, "uhr", "halb", "minute", "minuten", "min", "stunde", "stunden", "std", "h", "tag", "tage",
+    {*WEEKDAYS, *(w + p for w in WEEKDAYS for p in DAY_PARTS), *MONTHS, "uhr", "halb", "minute", "minuten", "min", "stunde", "stunden", "std", "h", "tag", "tage",
      "tagen", "tages", "tags", "woche", "wochen", "monat", "monate", "monaten", "monats", "jahr", "jahre",
      "jahren", "jahres", "kw", "kalenderwoche", "q1", "q2", "q3", "q4", "quartal", "quartals", "folgetag",
      *(f"{k}{u}" for k in ("werk", "arbeits", "geschäfts") for u in ("tag", "tage", "tagen")),
      *(w.split()[-1] for w in CMP_WORDS), *(w.split()[0] for w in CMP_WORDS), *(w.split()[-1] for w in HOLIDAYS),
      "mittag", "nachmittag", "vormittag", "abend", "vormittags", "nachmittags"})
-SELF_TRIGGERS = frozenset({*WEEKDAY_ABBR, *(f"{a}ig{e}" for a in ("heut", "morg", "übermorg")
-                                            for e in ("e", "en", "em", "er", "es"))})
+SELF_TRIGGERS = frozenset({*WEEKDAY_ABBR, *REL_WORDS, *(f"{a}ig{e}" for a in ("heut", "morg", "übermorg")
+                                                         for e in ("e", "en", "em", "er", "es"))})
+# Which number anchors can start at a number, by the character after its digits.
+NUMBER_KINDS = {".": ("DATE", "DATEM", "DATEB", "CLOCK", "KW", "QUARTER", "WINDOW"), ":": ("WINDOW", "CLOCK"),
+                "-": ("WINDOW", "ISO", "DUR"), "–": ("WINDOW", "DUR"), ",": ("DUR",),
+                " ": ("WINDOW", "DUR", "DATEM", "CLOCK"), "a": ("DUR", "CLOCK", "DATEM")}
+GLUED_BEFORE = frozenset(".,/:+-")  # "1.234,56", "2026-0815", "+49": no number token of its own
 LEADERS = frozenset(
     {*MODS, *PAST_MODS, *NUMBERS, "innerhalb", "binnen", "innert", "in", "im", "von", "der", "den", "dem", "des",
      "zwischen", "am", "zum", "bis", "ab", "vor", "um", "gegen", *POSITIONS, "laufe", "lauf", "ca", "circa",
@@ -179,15 +184,19 @@ LEADERS = frozenset(
 MAX_LEAD = 6  # "innerhalb von ca. zwei bis drei Wochen"
 
 # Context around an anchor, all on the lowercased text unless noted.
-PREFIX = re.compile(
-    r"(?:(?<![\w])(?:noch|schon|bereits|erst|gleich|direkt|frühestens|(?:aller)?spätestens"
-    r"|nicht\s+später\s+als)\s+)?"
-    r"(?:(?<![\w])(?P<prep>bis|ab|für|zum|zur|am|an|um|gegen|in|im|vor|seit|vom|von|nach|über|übers|per|zu"
-    r"|by|on|until|till|auf)\s+(?:(?:zum|zur|dem|den|der|das|spätestens|einschließlich|inklusive|kommenden)\s+)?)?"
-    r"(?:(?:spätestens|noch|erst|ca\.|circa|etwa)\s+)?$")
-LEFT_BLOCK = re.compile(r"(?<![\w])(?:wie|auch|seit|letzte[nmrs]?|vergangene[nmrs]?|vorige[nmrs]?|jede[nmrs]?"
-                        r"|immer|stand|je|pro|guten|gute[nmr]?|schönen|nr\.?|§|ziffer|abschnitt|kapitel|punkt"
-                        r"|seite|version|artikel|art\.|abs\.|pos\.?|position|anlage|von\s+heute(?:\s+auf)?)\s+$")
+# The words before an anchor that belong to the phrase, read right to left:
+# [ADVERB] [PREPOSITION [ARTICLE]] [LATE_ADVERB] anchor — "spätestens bis zum", "bis spätestens", "noch".
+ADVERBS = frozenset({"noch", "schon", "bereits", "erst", "gleich", "direkt", "frühestens", "spätestens",
+                     "allerspätestens"})
+PREPOSITIONS = frozenset({"bis", "ab", "für", "zum", "zur", "am", "an", "um", "gegen", "in", "im", "vor", "seit",
+                          "vom", "von", "nach", "über", "übers", "per", "zu", "by", "on", "until", "till", "auf"})
+ARTICLES = frozenset({"zum", "zur", "dem", "den", "der", "das", "spätestens", "einschließlich", "inklusive",
+                      "kommenden"})
+LATE_ADVERBS = frozenset({"spätestens", "noch", "erst", "ca", "circa", "etwa"})
+# A word right before the phrase that makes it a reference, a habit or a number of something else.
+BLOCKERS = frozenset({"wie", "auch", "seit", *PAST_MODS, "jede", "jeden", "jedem", "jeder", "jedes", "immer",
+                      "stand", "je", "pro", "guten", "gute", "guter", "gutem", "schönen", "nr", "ziffer", "abschnitt",
+                      "kapitel", "punkt", "seite", "version", "artikel", "art", "abs", "pos", "position", "anlage"})
 APPOS = re.compile(rf"\.?(?:\s*,\s*|\s+)(?:(?:den|dem)\s+)?\(?(?:{DATE}|{DATEM})\)?")
 WEEK_OF = re.compile(rf"\s+(?:in\s+der\s+|der\s+)?(?P<m>{MOD})\s+woche(?![\w])")
 LATER = re.compile(rf"\s+in\s+(?P<n>{NUM})\s+(?P<u>wochen?|tage?n?)(?![\w])")
@@ -219,3 +228,11 @@ NOT_CLOCK = re.compile(r"\s+(?:erhöht|gestiegen|gesunken|reduziert|gesenkt|verr
                        r"|gekürzt|mehr|weniger|erweitert|angehoben|prozent)(?![\w])")
 MORGEN_NOUN = re.compile(r"(?:den|dem|des|einen|diesen|frühen|nächsten)\s+$")
 SENTENCE_END = re.compile(r"[!?;]\s|\.\s+(?=[A-ZÄÖÜ])|\n")  # original text
+# The first word after an anchor; only these (or a number, "-", "(") can extend it ("morgen früh um 8",
+# "Dienstag, 1.12.", "heute oder morgen"), so the extension patterns are not tried after "… vorbei".
+NEXT_WORD = re.compile(r"[\s,.(]*(\w+|[-–])")
+CONTINUATIONS = frozenset(
+    {"in", "den", "dem", "der", "früh", "morgen", "vormittag", "vormittags", "nachmittag", "nachmittags", "abend",
+     "abends", "mittag", "mittags", "gegen", "am", "bis", "zum", "um", "ab", "zwischen", "von", "spätestens",
+     "allerspätestens", "aber", "noch", "eod", "cob", "eob", "end", "im", "oder", "bzw", "halb", "uhr", *HOUR_WORDS,
+     *MODS, *WEEKDAYS, "-", "–"})

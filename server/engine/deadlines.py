@@ -21,17 +21,22 @@ from server.engine.calendar_de import (
 )
 from server.engine.deadline_anchors import HANDLERS, Core, Ctx, Due
 from server.engine.deadline_patterns import (
+    ADVERBS,
     ANCHORS,
     ANCHORS_BY_FIRST,
+    ARTICLES,
+    BLOCKERS,
     CASED_KINDS,
     CLAUSE_EVENT,
     EVENT_AFTER,
     EVENT_BEFORE,
     GENERAL,
+    GLUED_BEFORE,
+    LATE_ADVERBS,
     LEADERS,
-    LEFT_BLOCK,
     MAX_LEAD,
-    PREFIX,
+    NUMBER_KINDS,
+    PREPOSITIONS,
     SELF_TRIGGERS,
     SENTENCE_END,
     TOKEN,
@@ -104,7 +109,12 @@ class DeadlineFinder:
                 vague.append(pos)
             if word in SELF_TRIGGERS:
                 anchors[pos] = word
-            elif word in TRIGGERS or word[0].isdigit() or word.startswith("kw"):
+            elif word[0].isdigit():
+                if pos and (low[pos - 1] in GLUED_BEFORE or (low[pos - 1] == " " and low[pos - 2:pos - 1].isdigit())):
+                    continue  # the tail of "1.234,56", "2026-0815", "030 1234": part of another number
+                anchors[pos] = word
+                _leaders(low, pos, anchors)
+            elif word in TRIGGERS or word.startswith("kw"):
                 anchors[pos] = word
                 _leaders(low, pos, anchors)
         return anchors, vague
@@ -128,8 +138,12 @@ def _leaders(low: str, pos: int, into: dict[int, str]) -> None:
 
 def _anchor(text: str, low: str, pos: int, word: str) -> re.Match[str] | None:
     """The first anchor kind that matches at `pos`, trying only kinds that can start with `word`."""
-    key = "#" if word[0].isdigit() else "kw" if word.startswith("kw") and word[2:].isdigit() else word
-    for kind in ANCHORS_BY_FIRST.get(key, ()):
+    if word[0].isdigit():
+        after = low[pos + len(word):pos + len(word) + 1]
+        kinds = NUMBER_KINDS.get(" " if after.isspace() else "a" if after.isalpha() else after, ())
+    else:
+        kinds = ANCHORS_BY_FIRST.get("kw" if word.startswith("kw") and word[2:].isdigit() else word, ())
+    for kind in kinds:
         m = ANCHORS[kind].match(text if kind in CASED_KINDS else low, pos)
         if m is not None:
             return m
@@ -150,16 +164,14 @@ def _vague_hit(text: str, low: str, m: re.Match[str]) -> Hit | None:
 
 def _resolve(text: str, low: str, m: re.Match[str], sent: datetime, floor: int) -> Hit | None:
     """One anchor with its preposition ("bis zum", "spätestens"), extensions and context checks."""
-    lo = max(floor, m.start() - 45)
-    pre = PREFIX.search(low, lo, m.start())
-    start = pre.start() if pre and pre.group() else m.start()
-    prep = pre.group("prep") or "" if pre else ""
+    words = _words_before(low, m.start())
+    own = [w for w in words if w[0] >= floor]  # the prefix never reaches into the previous phrase
+    start, prep, used = _prefix(own, m.start())
     ctx = Ctx(text, low, m, sent, prep, start)
     core = HANDLERS[m.lastgroup or ""](ctx)
     if core is None:
         return None
-    if LEFT_BLOCK.search(low, max(0, start - 25), start) or (
-            prep in REFERENCE_PREPS and not (prep == "nach" and m.lastgroup == "CMP")):
+    if _blocked(words[used:]) or (prep in REFERENCE_PREPS and not (prep == "nach" and m.lastgroup == "CMP")):
         core.keep = False  # "wie am Freitag besprochen", "seit Montag", "Ihre Mail vom 20.11."
     if core.keep and core.service:
         _relative_context(ctx, core)
@@ -170,6 +182,46 @@ def _resolve(text: str, low: str, m: re.Match[str], sent: datetime, floor: int) 
     due = None if core.event else core.due
     return start, core.end, Deadline(start, core.end, text[start:core.end], due, ambiguous=core.ambiguous,
                                      event_bound=core.event)
+
+
+def _words_before(low: str, pos: int, n: int = 5) -> list[tuple[int, str]]:
+    """Up to n space-separated words before `pos`, nearest first, with their starts ("ca." as "ca")."""
+    lo = max(0, pos - 50)
+    window = low[lo:pos]
+    out: list[tuple[int, str]] = []
+    if not window or not window[-1].isspace():
+        return out  # glued to the anchor: "(morgen", "-Termin"
+    idx = len(window)
+    for chunk in reversed(window.rsplit(None, n)[-n:]):
+        idx = window.rindex(chunk, 0, idx)
+        if idx == 0 and lo > 0 and low[lo - 1].isalnum():
+            break  # cut in the middle of a word
+        out.append((lo + idx, chunk[:-1] if chunk[-1] == "." and chunk[:-1].isalpha() else chunk))
+    return out
+
+
+def _prefix(words: list[tuple[int, str]], start: int) -> tuple[int, str, int]:
+    """Extend an anchor to its adverbs and preposition: the new start, the preposition, the words used."""
+    w = [word for _, word in words] + ["", "", ""]
+    prep, i = "", 0
+    if w[i] in LATE_ADVERBS:
+        i += 1
+    if w[i] in ARTICLES and w[i + 1] in PREPOSITIONS:
+        prep, i = w[i + 1], i + 2
+    elif w[i] in PREPOSITIONS:
+        prep, i = w[i], i + 1
+    if w[i] in ADVERBS:
+        i += 1
+    elif (w[i], w[i + 1], w[i + 2]) == ("als", "später", "nicht"):
+        i += 3  # "nicht später als Freitag"
+    return (words[i - 1][0] if i else start), prep, i
+
+
+def _blocked(rest: list[tuple[int, str]]) -> bool:
+    """A word before the phrase turns it into a reference or a habit: "wie am Freitag", "jeden Montag"."""
+    first = rest[0][1] if rest else ""
+    second = rest[1][1] if len(rest) > 1 else ""
+    return first in BLOCKERS or first.startswith("§") or (first, second) == ("heute", "von")  # von heute auf morgen
 
 
 def _relative_context(ctx: Ctx, core: Core) -> None:
