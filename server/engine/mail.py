@@ -391,14 +391,12 @@ def _closing_before(norm: str, start: int, limit: int) -> int | None:
         if not line.strip():
             continue
         seen += 1
-        match = _CLOSING.fullmatch(line)
-        rest = match.group("rest").rstrip() if match else ""
-        # "Servus Max," and "Ciao Anna," open a mail: with a comma after the name they are salutations.
-        greeting = _SALUTATION.match(line) is not None
-        if match and not greeting and _NAME_REST.fullmatch(rest) and not _is_sentence(rest):
-            found = line_start + len(line) - len(line.lstrip())  # keep looking for an earlier formula
-        elif _is_sentence(line.strip()):
+        if _is_sentence(line.strip()):  # closing formulas never read as sentences: one test for prose
             break
+        match = _CLOSING.fullmatch(line)
+        # "Servus Max," and "Ciao Anna," open a mail: with a comma after the name they are salutations.
+        if match and _NAME_REST.fullmatch(match.group("rest").rstrip()) and not _SALUTATION.match(line):
+            found = line_start + len(line) - len(line.lstrip())  # keep looking for an earlier formula
     return found
 
 
