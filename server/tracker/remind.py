@@ -252,6 +252,7 @@ def _send_claimed(store: TrackerStore, plan: PlannedReminder, send: Sender, at: 
 def smtp_sender(host: str, port: int, *, timeout: float = 30.0) -> Sender:
     """A `send` function that delivers each reminder through the upstream SMTP server."""
     def send(message: EmailMessage) -> None:
+        """Deliver one message over a fresh connection; raises on any SMTP or network failure."""
         with smtplib.SMTP(host, port, timeout=timeout) as smtp:
             smtp.send_message(message)
 
