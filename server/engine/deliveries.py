@@ -99,9 +99,10 @@ class DeliveryFinder:
     def find(self, doc: Doc) -> list[Delivery]:
         """Deliveries in `doc`, offsets relative to `doc.text`."""
         rows = token_rows(doc)
-        if not self._anchored([text.lower() for text, _ in rows]):
+        lowers = [text.lower() for text, _ in rows]
+        if not self._anchored(lowers):
             return []
-        segs = self._merged(clauses(rows))
+        segs = self._merged(clauses(rows, lowers))
         found: list[Found] = []
         for n, seg in enumerate(segs):
             hit = self._clause(segs, n)
@@ -115,14 +116,15 @@ class DeliveryFinder:
                 found[-1] = replace(prev, last=n, phrased=prev.phrased or hit.phrased)
             else:
                 found.append(hit)
-        return [self._delivery(doc, segs, f) for f in found]
+        return [self._delivery(doc, rows, segs, f) for f in found]
 
-    def _delivery(self, doc: Doc, segs: list[Segment], f: Found) -> Delivery:
-        first, last = segs[f.first].tokens[0], segs[f.last].tokens[-1]
+    def _delivery(self, doc: Doc, rows: list[tuple[str, int]], segs: list[Segment], f: Found) -> Delivery:
+        first, last = segs[f.first].ids[0], segs[f.last].ids[-1]
+        last_text = rows[last][0]
         # A sentence-final period glued to a date ("zum 31.12.2026.") is not part of the clause.
-        glued = last.text.count(".") == 3 and last.text[-2:-1].isdigit()
-        start, end = first.idx, last.idx + len(last.text) - glued
-        text = doc[first.i:last.i + 1].text[: end - start]  # doc.text would rebuild the whole paragraph
+        glued = last_text.count(".") == 3 and last_text[-2:-1].isdigit()
+        start, end = rows[first][1], rows[last][1] + len(last_text) - glued
+        text = doc[first:last + 1].text[: end - start]  # doc.text would rebuild the whole paragraph
         rule = self.phrased_rule if f.phrased and self.phrased_rule is not None else f.rule
         return Delivery(
             start=start, end=end, text=text, object=f.obj, phrased=f.phrased,
@@ -135,8 +137,8 @@ class DeliveryFinder:
         for seg in segs:
             if out and out[-1].sentence == seg.sentence and self._only_marker(out[-1]):
                 head = out.pop()
-                seg = Segment(head.tokens + seg.tokens, seg.sentence, seg.quoted, seg.question,
-                              head.words + seg.words)
+                seg = Segment(head.ids + seg.ids, seg.sentence, seg.quoted, seg.question,
+                              head.words + seg.words, head.texts + seg.texts)
             out.append(seg)
         return out
 
@@ -221,7 +223,7 @@ class DeliveryFinder:
                     return m.pattern.rule, set(m.positions)
         perfect = any(w in PERFECT_AUX for w in free)
         customer = perfect and not any(w in FIRST_PERSON for w in free) and any(
-            t.text in SECOND_PERSON for t in seg.tokens)
+            t in SECOND_PERSON for t in seg.texts)
         nxt = segs[n + 1] if n + 1 < len(segs) and segs[n + 1].sentence == seg.sentence else None
         waits = nxt is not None and nxt.words[0] in self.conditional_after
         if not (future or customer or waits):
@@ -245,7 +247,7 @@ class DeliveryFinder:
         if not m.pattern.source.startswith("^hier"):
             return True
         after = seg.words[lead + 2] if lead + 2 < len(seg.words) else ""
-        tail = seg.tokens[-1].text
+        tail = seg.texts[-1]
         verb_tail = tail[:1].islower() and tail.lower() not in FUNCTION_WORDS and tail.endswith(("t", "en"))
         return after not in PRONOUNS and not verb_tail
 
@@ -277,17 +279,16 @@ class DeliveryFinder:
 
     def _nouns(self, seg: Segment, skip: set[int]) -> list[tuple[int, int]]:
         """(rank, index) of nouns outside prepositional phrases; rank 0 with an article, 1 without."""
-        words, tokens = seg.words, seg.tokens
+        words, texts = seg.words, seg.texts
         out: list[tuple[int, int]] = []
-        for k, tok in enumerate(tokens):
-            text = tok.text
+        for k, text in enumerate(texts):
             if k in skip or not text[:1].isupper() or not any(c.isalpha() for c in text):
                 continue
             if words[k] in FUNCTION_WORDS or words[k] in self.skip_nouns or (
                     k == 0 and len(words) > 1 and words[1] in PRONOUNS):
                 continue
             start = k
-            while start > 0 and _modifier(tokens[start - 1].text):
+            while start > 0 and _modifier(texts[start - 1]):
                 start -= 1
             article = start > 0 and words[start - 1] in DETERMINERS
             start -= article
@@ -297,16 +298,16 @@ class DeliveryFinder:
 
     def _normalize(self, seg: Segment, k: int) -> str:
         """Base form of the object noun; a light head ("Kopie des Mietvertrags") gives its complement."""
-        words, tokens = seg.words, seg.tokens
+        words, texts = seg.words, seg.texts
         genitive = k > 0 and words[k - 1] in GENITIVE
         if words[k] in self.light and k + 1 < len(words) and words[k + 1] in COMPLEMENT:
             for m in range(k + 2, min(len(words), k + 6)):
-                text = tokens[m].text
+                text = texts[m]
                 if text[:1].isupper() and words[m] not in FUNCTION_WORDS:
                     return _base(text, words[k + 1] in GENITIVE or words[m - 1] in GENITIVE)
                 if not (words[m] in DETERMINERS or _modifier(text)):
                     break
-        return _base(tokens[k].text, genitive)
+        return _base(texts[k], genitive)
 
 
 INSEPARABLE = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer", "über")

@@ -211,28 +211,20 @@ def option_list(rule: Rule | None, *keys: str) -> list[str]:
     return list(value) if value else []
 
 
-class Tok(NamedTuple):
-    """What the finder needs of a spaCy token, read once (spaCy builds a Python object per access)."""
-
-    text: str
-    lower: str
-    idx: int
-    i: int
-
-
 @dataclass(slots=True)
 class Segment:
     """A clause: the word tokens between two breaks (comma, colon, dash, sentence end)."""
 
-    tokens: list[Tok]
+    ids: list[int]  # token indices into the Doc (and into the rows the clauses were split from)
     sentence: int
     quoted: bool = False
     question: bool = False
-    words: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # lower-cased
+    texts: list[str] = field(default_factory=list)  # as written
 
 
 def token_rows(doc: Doc) -> list[tuple[str, int]]:
-    """(text, character offset) of every token, read in one pass."""
+    """(text, character offset) of every token, read in one pass (spaCy builds an object per access)."""
     return [(t.text, t.idx) for t in doc]
 
 
@@ -241,7 +233,7 @@ def segments(doc: Doc) -> list[Segment]:
     return clauses(token_rows(doc))
 
 
-def clauses(rows: list[tuple[str, int]]) -> list[Segment]:
+def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> list[Segment]:
     """Split a paragraph into clauses, minding abbreviations, glued sentence ends, quotes and brackets."""
     out: list[Segment] = []
     current = Segment([], 0)
@@ -253,7 +245,7 @@ def clauses(rows: list[tuple[str, int]]) -> list[Segment]:
     def close(sentence_end: bool, question: bool = False) -> None:
         nonlocal current
         for seg in ([current, *reversed(outer)] if sentence_end else [current]):
-            if seg.tokens:
+            if seg.ids:
                 out.append(seg)
         if sentence_end:
             outer.clear()
@@ -261,7 +253,10 @@ def clauses(rows: list[tuple[str, int]]) -> list[Segment]:
             asked.add(current.sentence)
         current = Segment([], current.sentence + sentence_end, depth > 0)
 
-    for n, (text, idx) in enumerate(rows):
+    for n, (text, _) in enumerate(rows):
+        if text.isalpha():  # most tokens: a plain word
+            current.ids.append(n)
+            continue
         after = rows[n + 1][0] if n + 1 < len(rows) else ""
         punct = not text.isalnum() and WORDLIKE.search(text) is None
         if text.isspace():
@@ -279,19 +274,21 @@ def clauses(rows: list[tuple[str, int]]) -> list[Segment]:
             outer.append(current)
             current = Segment([], current.sentence, depth > 0)
         elif text in (")", "]") and outer:
-            if current.tokens:
+            if current.ids:
                 out.append(current)
             current = outer.pop()
         elif text in BREAKS:
             close(False)
         elif not punct or text in "/&+":
-            current.tokens.append(Tok(text, text.lower(), idx, n))
+            current.ids.append(n)
             if text.endswith(".") and len(text) > 2 and any(c.isdigit() for c in text) and (
                     not after or after.isspace() or after[:1].isupper()):
                 close(True)
     close(True)
-    out.sort(key=lambda seg: seg.tokens[0].i)
+    out.sort(key=lambda seg: seg.ids[0])
+    low = lowers if lowers is not None else [text.lower() for text, _ in rows]
     for seg in out:
-        seg.words = [t.lower for t in seg.tokens]
+        seg.words = [low[n] for n in seg.ids]
+        seg.texts = [rows[n][0] for n in seg.ids]
         seg.question = seg.sentence in asked
     return out
