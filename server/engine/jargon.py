@@ -26,6 +26,7 @@ MIN_MODIFIER_REST = 4  # "Feedbackgespräch": the word after a closed-compound m
 # Tokens a gap never crosses: the parts of a phrase stay in one clause.
 BOUNDARIES = frozenset({".", "!", "?", ";", ":", ",", "(", ")", "–", "—", "-", "\n"})
 CACHE_LIMIT = 50_000
+MIN_ENGLISH_MARKERS = 3  # distinct English function words that make a sentence English
 MIN_AFFIX_CONTEXT = 5  # context words this long also match as the start or end of a compound
 
 
@@ -82,6 +83,17 @@ class _Entry:
     unless: tuple[str, ...] = ()
     only_with: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
+    english: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """A rule file's settings beyond the loader's keys, validated."""
+
+    irregular: dict[str, tuple[str, ...]]  # [verb_forms]: infinitive -> irregular forms
+    context: dict[str, dict[str, tuple[str, ...]]]  # [[context]]: term -> unless / only_with words
+    exceptions: tuple[str, ...]  # words that begin like a compound term but are none
+    english: frozenset[str]  # function words that mark a sentence as English, not German
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +115,20 @@ class _Hit:
     label: str
 
 
-def _options(rule: Rule) -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, tuple[str, ...]]],
-                                  tuple[str, ...]]:
-    """A rule's irregular verb forms, context conditions and exceptions, validated."""
+def _word_list(rule: Rule, name: str) -> tuple[str, ...]:
+    words = rule.option(name, [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+        raise LexiconError(f"{rule.path}: {name}: a list of words")
+    return tuple(norm(w) for w in words)
+
+
+def _options(rule: Rule) -> _Options:
+    """A rule's irregular verb forms, context conditions, exceptions and English markers, validated."""
     where = str(rule.path)
     raw_forms = rule.option("verb_forms", {})
     if not isinstance(raw_forms, dict) or not all(
             isinstance(v, list) and all(isinstance(f, str) for f in v) for v in raw_forms.values()):
         raise LexiconError(f"{where}: verb_forms: a table of infinitive = [forms]")
-    irregular = {k.lower(): tuple(f.lower() for f in v) for k, v in raw_forms.items()}
     terms = {t.term for t in rule.terms}
     context: dict[str, dict[str, tuple[str, ...]]] = {}
     raw_context = rule.option("context", [])
@@ -128,10 +145,10 @@ def _options(rule: Rule) -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str
                 raise LexiconError(f"{key}.{name}: a list of words")
             conditions[name] = tuple(norm(w) for w in words)
         context[item["term"]] = conditions
-    exceptions = rule.option("exceptions", [])
-    if not isinstance(exceptions, list) or not all(isinstance(w, str) and w for w in exceptions):
-        raise LexiconError(f"{where}: exceptions: a list of words")
-    return irregular, context, tuple(norm(w) for w in exceptions)
+    return _Options(
+        irregular={k.lower(): tuple(f.lower() for f in v) for k, v in raw_forms.items()},
+        context=context, exceptions=_word_list(rule, "exceptions"),
+        english=frozenset(_word_list(rule, "english_words")))
 
 
 def _plain_text(plain: tuple[str, ...]) -> str:
@@ -162,14 +179,15 @@ class JargonFinder:
         self._cache: dict[str, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}
         for rule in lexicon.of_kind("substitution"):
             _check_message(rule)
-            irregular, context, exceptions = _options(rule)
+            options = _options(rule)
             kind = cast(JargonKind, rule.option("jargon_kind"))
             severity = Severity(lexicon.severity(rule, Severity.INFORMATION.value))
             for term in rule.terms:
-                cond = context.get(term.term, {})
+                cond = options.context.get(term.term, {})
                 entry = _Entry(rule, term, kind, severity, norm(term.term), term.term[:1].isupper(),
-                               cond.get("unless", ()), cond.get("only_with", ()), exceptions)
-                self._add(entry, nlp, irregular)
+                               cond.get("unless", ()), cond.get("only_with", ()), options.exceptions,
+                               options.english)
+                self._add(entry, nlp, options.irregular)
         phrase_words = {f for ps in self._phrases.values() for p in ps for seg in p.segments
                         for forms in seg for f in forms}
         # Keys that keep their final period ("bzgl.", "o."); any other period is sentence punctuation.
@@ -329,7 +347,7 @@ class JargonFinder:
     def _allowed(hit: _Hit, keys: list[str]) -> bool:
         """Context conditions: "Ticket" not next to "Flug", "angewiesen" only next to "Zahlung"."""
         entry = hit.entry
-        if not entry.unless and not entry.only_with:
+        if not entry.unless and not entry.only_with and not entry.english:
             return True
         lo, hi = hit.start, hit.end
         while lo > 0 and not _sentence_end(keys[lo - 1]):
@@ -338,6 +356,9 @@ class JargonFinder:
             hi += 1
         own = "".join(keys[hit.start:hit.end])
         sentence = keys[lo:hit.start] + keys[hit.end:hi]
+        # A sentence written in English is no German sentence with anglicisms in it.
+        if entry.english and len(entry.english.intersection(sentence)) >= MIN_ENGLISH_MARKERS:
+            return False
         if entry.unless and _mentions(own, sentence, entry.unless):
             return False
         return not entry.only_with or _mentions(own, sentence, entry.only_with)

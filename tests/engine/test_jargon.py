@@ -187,6 +187,14 @@ def test_greetings_and_sign_offs_are_not_flagged(find: Find, text: str) -> None:
     assert spans(find(text), text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["i'll send you the file tomorrow, versprochen", "Please send me the update and the invoice today."],
+)
+def test_english_sentences_are_not_german_with_anglicisms(find: Find, text: str) -> None:
+    assert spans(find(text), text) == []
+
+
 def test_case_sensitive_abbreviations(find: Find) -> None:
     text = "Die WEG hat die IGeL-Leistung abgelehnt, der Igel ist weg."
     assert spans(find(text), text) == ["WEG", "IGeL-Leistung"]
