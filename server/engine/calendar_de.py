@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 DAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
@@ -113,3 +113,32 @@ def workday_on_or_before(day: date) -> date:
     while not is_workday(day):
         day -= timedelta(days=1)
     return day
+
+
+def full_year(raw: str) -> int:
+    """A year as written: "26" is 2026."""
+    return int(raw) + (2000 if len(raw) == 2 else 0)
+
+
+def day_month(today: date, day: str, month: str, year: str) -> date | None:
+    """A date written as day, month and maybe year; without a year, its next occurrence (see `upcoming`)."""
+    d, m = int(day or 0), int(month or 0)
+    if year:
+        return safe_date(lambda y: date(y, m, d), full_year(year))
+    return upcoming(today, lambda y: date(y, m, d))
+
+
+def add_duration(sent: datetime, n: float, unit: str) -> date | datetime:
+    """`sent` plus n units ("stunden", "werktage", "wochen", ...): a datetime for hours and minutes, else a date."""
+    now = sent.replace(second=0, microsecond=0)
+    if unit.startswith("min"):
+        return now + timedelta(minutes=n)
+    if unit.startswith(("stund", "std")) or unit == "h":
+        return now + timedelta(hours=n)
+    if unit.startswith(("werk", "arbeit", "gesch")):
+        return add_workdays(now.date(), int(n))
+    if unit.startswith("tag"):
+        return now.date() + timedelta(days=int(n))
+    if unit.startswith("woche"):
+        return now.date() + timedelta(days=int(7 * n))
+    return add_months(now.date(), round(n * (1 if unit.startswith("monat") else 12)))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from server.engine.calendar_de import (
+    add_duration,
     add_months,
     add_workdays,
+    day_month,
     easter,
+    full_year,
     in_quarter,
     in_year,
     last_day,
@@ -20,7 +23,6 @@ from server.engine.calendar_de import (
     upcoming,
 )
 from server.engine.deadline_patterns import (
-    AFTERNOON_HOURS,
     APPOS,
     AT_CLOCK,
     CONTINUATIONS,
@@ -31,10 +33,8 @@ from server.engine.deadline_patterns import (
     MOD,
     MONTHS,
     MORGEN_NOUN,
-    MORNING,
     NEXT_WORD,
     NOT_CLOCK,
-    NUMBERS,
     OR_DAY,
     SOFORT_EVENT,
     STILL_NOT,
@@ -43,6 +43,8 @@ from server.engine.deadline_patterns import (
     WEEK_OF,
     WEEKDAY_ABBR,
     WEEKDAYS,
+    clock_time,
+    number_value,
 )
 
 Due = date | datetime
@@ -94,22 +96,22 @@ def _h_dur(c: Ctx) -> Core | None:
         return Core(event.end(), None, relative=True, service=True, event=True)
     if not c.m.group("dp"):
         return None  # "3 Tage" without "in"/"innerhalb": a length, not a deadline
-    n = _number(c.m.group("dn")) * (0.5 if c.m.group("half") else 1)
-    return Core(c.m.end(), _add(c.sent, n, c.g("du")), relative=True, service=True)
+    n = number_value(c.m.group("dn")) * (0.5 if c.m.group("half") else 1)
+    return Core(c.m.end(), add_duration(c.sent, n, c.g("du")), relative=True, service=True)
 
 
 def _h_date(c: Ctx) -> Core:
-    return _date_core(c, _dm(c.today, c.g("dd"), c.g("mm"), c.g("yy")), c.m.end())
+    return _date_core(c, day_month(c.today, c.g("dd"), c.g("mm"), c.g("yy")), c.m.end())
 
 
 def _h_datem(c: Ctx) -> Core:
-    return _date_core(c, _dm(c.today, c.g("md"), str(MONTHS[c.g("mon").rstrip(".")]), c.g("my")), c.m.end())
+    return _date_core(c, day_month(c.today, c.g("md"), str(MONTHS[c.g("mon").rstrip(".")]), c.g("my")), c.m.end())
 
 
 def _h_dateb(c: Ctx) -> Core | None:
     if c.prep not in ("bis", "am", "zum", "ab", "für", "vor"):
         return None  # "2.1" without a deadline word is a version or an amount
-    return _date_core(c, _dm(c.today, c.g("bd"), c.g("bm"), ""), c.m.end())
+    return _date_core(c, day_month(c.today, c.g("bd"), c.g("bm"), ""), c.m.end())
 
 
 def _h_iso(c: Ctx) -> Core:
@@ -144,7 +146,8 @@ def _date_core(c: Ctx, day: date | None, end: int) -> Core:
 
 def _day_core(c: Ctx, day: date, end: int, part: str = "") -> Core:
     due, end = _day_tail(c.low, day, end, part)
-    if _continues(c.low, end) and (alt := OR_DAY.match(c.low, end)):  # "heute oder morgen", "Freitag, spätestens Montag": the later one
+    # "heute oder morgen", "Freitag, spätestens Montag": the later day counts
+    if _continues(c.low, end) and (alt := OR_DAY.match(c.low, end)):
         rel = (alt.group("rel") or "").lower()
         other = c.today + timedelta(days=2 if rel == "übermorgen" else 1) if rel else \
             next_weekday(c.today, WEEKDAYS[alt.group("wd").lower()])
@@ -170,7 +173,7 @@ def _apposition(c: Ctx, end: int) -> tuple[date | None, int] | None:
         return None
     g = {k: (v or "").lower() for k, v in appos.groupdict().items()}
     month = g["mm"] or str(MONTHS.get(g["mon"].rstrip("."), 0))
-    return _dm(c.today, g["dd"] or g["md"], month, g["yy"] or g["my"]), appos.end()
+    return day_month(c.today, g["dd"] or g["md"], month, g["yy"] or g["my"]), appos.end()
 
 
 def _day_tail(text: str, day: date, end: int, part: str) -> tuple[Due, int]:
@@ -184,7 +187,7 @@ def _day_tail(text: str, day: date, end: int, part: str) -> tuple[Due, int]:
         elif (ck := AT_CLOCK.match(text, end)) and not isinstance(due, datetime):
             end = ck.end()
             if not ck.group("win"):  # a window ("zwischen 8 und 12 Uhr") keeps the date only
-                due = datetime.combine(day, _clock_time(ck, part))
+                due = datetime.combine(day, clock_time(ck, part))
         elif tail := TAIL.match(text, end):
             end = tail.end()
         else:
@@ -193,7 +196,7 @@ def _day_tail(text: str, day: date, end: int, part: str) -> tuple[Due, int]:
 
 
 def _h_clock(c: Ctx) -> Core:
-    at = datetime.combine(c.today, _clock_time(c.m, ""))
+    at = datetime.combine(c.today, clock_time(c.m, ""))
     return Core(c.m.end(), at if at >= c.sent else at + timedelta(days=1), service=True)
 
 
@@ -211,7 +214,7 @@ def _h_kw(c: Ctx) -> Core:
 
     def make(y: int) -> date:
         return date.fromisocalendar(y, week, wd)
-    day = safe_date(make, _year(year)) if year else upcoming(c.today, make)
+    day = safe_date(make, full_year(year)) if year else upcoming(c.today, make)
     return Core(c.m.end(), None, keep=False) if day is None else _day_core(c, day, c.m.end())
 
 
@@ -221,7 +224,7 @@ def _h_quarter(c: Ctx) -> Core:
 
     def make(y: int) -> date:
         return in_quarter(y, q, c.g("qpos"))
-    day = safe_date(make, _year(c.g("qy"))) if c.g("qy") else upcoming(c.today, make)
+    day = safe_date(make, full_year(c.g("qy"))) if c.g("qy") else upcoming(c.today, make)
     return Core(c.m.end(), None, keep=False) if day is None else _day_core(c, day, c.m.end())
 
 
@@ -381,8 +384,7 @@ def _weekday_core(c: Ctx, wd: int, mod: str, end: int, part: str) -> Core:
     elif mod.startswith("dies") and today.weekday() <= wd:
         day = today + timedelta(days=wd - today.weekday())
     if day is not None and _continues(c.low, end) and (later := LATER.match(c.low, end)):
-        day, end = day + timedelta(days=round(_number(later.group("n")) * (7 if "w" in later.group("u").lower() else 1))), \
-            later.end()
+        day, end = day + _later_days(later), later.end()
     if day is None:
         return Core(end, None, ambiguous=True)
     return _date_core(c, day, end) if not part else _day_core(c, day, end, part)
@@ -401,7 +403,7 @@ def _h_rel(c: Ctx) -> Core | None:
         return Core(end, None, keep=False)  # "bis heute nicht": until now
     day = today + timedelta(days=2 if w == "übermorgen" else 1 if w in ("morgen", "tomorrow", "tmrw") else 0)
     if _continues(c.low, end) and (later := LATER.match(c.low, end)):  # "heute in einer Woche"
-        day += timedelta(days=round(_number(later.group("n")) * (7 if "w" in later.group("u").lower() else 1)))
+        day += _later_days(later)
         end = later.end()
     elif appos := _apposition(c, end):  # "morgen, den 24.11."
         named, end = appos
@@ -421,49 +423,6 @@ HANDLERS: dict[str, Callable[[Ctx], Core | None]] = {
 }
 
 
-# --- numbers and clock times ---
-
-def _number(raw: str) -> float:
-    last = re.split(r"\s*(?:-|–|bis|oder)\s*", raw.strip().lower())[-1]
-    return float(last.replace(",", ".")) if last[:1].isdigit() else NUMBERS.get(last, 0)
-
-
-def _clock_time(m: re.Match[str], part: str) -> time:
-    g = {k: (v or "").lower() for k, v in m.groupdict().items()}
-    raw = g.get("ch") or g.get("ch2") or g.get("chw") or g.get("chh") or g.get("xh") or g.get("bh") or "0"
-    hour = int(raw) if raw.isdigit() else int(NUMBERS.get(raw, 0))
-    minute = int(g.get("cm") or g.get("cm2") or g.get("cm3") or 0)
-    if g.get("chh"):
-        hour, minute = hour - 1, 30  # "halb drei" is 2:30
-    part = g.get("cdp") or part
-    if hour >= 24:
-        return time(23, 59)
-    if (hour < 12 and part.startswith(("nachmittag", "abend"))) or (hour < 6 and part.startswith("mittag")):
-        hour += 12
-    elif hour in AFTERNOON_HOURS and part not in MORNING and not part.startswith(("morgen", "vormittag")):
-        hour += 12  # "um 3 Uhr" in business mail is the afternoon
-    return time(hour, minute)
-
-
-def _add(sent: datetime, n: float, unit: str) -> Due:
-    now = sent.replace(second=0, microsecond=0)
-    if unit.startswith("min"):
-        return now + timedelta(minutes=n)
-    if unit.startswith(("stund", "std")) or unit == "h":
-        return now + timedelta(hours=n)
-    if unit.startswith(("werk", "arbeit", "gesch")):
-        return add_workdays(now.date(), int(n))
-    if unit.startswith("tag"):
-        return now.date() + timedelta(days=int(n))
-    if unit.startswith("woche"):
-        return now.date() + timedelta(days=int(7 * n))
-    return add_months(now.date(), round(n * (1 if unit.startswith("monat") else 12)))
-
-
-def _dm(today: date, day: str, month: str, year: str) -> date | None:
-    d, m = int(day or 0), int(month or 0)
-    return safe_date(lambda y: date(y, m, d), _year(year)) if year else upcoming(today, lambda y: date(y, m, d))
-
-
-def _year(raw: str) -> int:
-    return int(raw) + (2000 if len(raw) == 2 else 0)
+def _later_days(later: re.Match[str]) -> timedelta:
+    """ "in zwei Wochen", "in 14 Tagen" after a day ("Freitag in zwei Wochen")."""
+    return timedelta(days=round(number_value(later.group("n")) * (7 if "w" in later.group("u").lower() else 1)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import time
 
 from server.engine.calendar_de import DAY_NAMES
 
@@ -236,3 +237,27 @@ CONTINUATIONS = frozenset(
      "abends", "mittag", "mittags", "gegen", "am", "bis", "zum", "um", "ab", "zwischen", "von", "spätestens",
      "allerspätestens", "aber", "noch", "eod", "cob", "eob", "end", "im", "oder", "bzw", "halb", "uhr", *HOUR_WORDS,
      *MODS, *WEEKDAYS, "-", "–"})
+
+
+def number_value(raw: str) -> float:
+    """A count as written: "14", "1,5", "vierzehn", "zwei bis drei" (the upper end)."""
+    last = re.split(r"\s*(?:-|–|bis|oder)\s*", raw.strip().lower())[-1]
+    return float(last.replace(",", ".")) if last[:1].isdigit() else NUMBERS.get(last, 0)
+
+
+def clock_time(m: re.Match[str], part: str) -> time:
+    """The time of a CLOCK match ("14:30 Uhr", "halb drei", "3 Uhr nachmittags"); `part` is the daypart named before."""
+    g = {k: (v or "").lower() for k, v in m.groupdict().items()}
+    raw = g.get("ch") or g.get("ch2") or g.get("chw") or g.get("chh") or g.get("xh") or g.get("bh") or "0"
+    hour = int(raw) if raw.isdigit() else int(NUMBERS.get(raw, 0))
+    minute = int(g.get("cm") or g.get("cm2") or g.get("cm3") or 0)
+    if g.get("chh"):
+        hour, minute = hour - 1, 30  # "halb drei" is 2:30
+    part = g.get("cdp") or part
+    if hour >= 24:
+        return time(23, 59)
+    if (hour < 12 and part.startswith(("nachmittag", "abend"))) or (hour < 6 and part.startswith("mittag")):
+        hour += 12
+    elif hour in AFTERNOON_HOURS and part not in MORNING and not part.startswith(("morgen", "vormittag")):
+        hour += 12  # "um 3 Uhr" in business mail is the afternoon
+    return time(hour, minute)
