@@ -145,8 +145,9 @@ _ANCHORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("NEXTDAY", r"(?:(?:nächsten|folgenden|darauffolgenden|kommenden)\s+(?P<nd>werk|arbeits|geschäfts)?tag"
                 r"|folgetag|tags\s+darauf)(?![\w])",
      ("nächsten", "folgenden", "darauffolgenden", "kommenden", "folgetag", "tags")),
-    ("ADJ", rf"(?P<adj>heutig|morgig|übermorgig)e[nmrs]?\s+(?:tag(?:es)?|vormittags?|nachmittags?|abends?|{WD})"
-            r"(?![\w])", tuple(f"{a}ig{e}" for a in ("heut", "morg", "übermorg") for e in ("e", "en", "em", "er", "es"))),
+    ("ADJ", rf"(?:laufe\s+des\s+)?(?P<adj>heutig|morgig|übermorgig)e[nmrs]?\s+(?:tag(?:es)?|vormittags?|nachmittags?"
+            rf"|abends?|{WD})(?![\w])",
+     ("laufe", *(f"{a}ig{e}" for a in ("heut", "morg", "übermorg") for e in ("e", "en", "em", "er", "es")))),
     ("DPART", r"(?:mittag|nachmittag|vormittag|abend|laufe\s+des\s+(?:tages|vormittags|nachmittags))(?![\w])",
      ("mittag", "nachmittag", "vormittag", "abend", "laufe")),
     ("WDAY", rf"(?:(?P<wmod>{alternation(MODS + PAST_MODS)})\s+)?(?P<wd>{WD})(?P<wdp>{alternation(DAY_PARTS)})?"
@@ -164,14 +165,14 @@ for _kind, _, _firsts in _ANCHORS:
 # The pre-scan finds trigger words (every anchor holds one) and then looks back over leading words.
 TOKEN = re.compile(r"\w+")
 TRIGGERS = frozenset(
-    {*WEEKDAYS, *(w + p for w in WEEKDAYS for p in DAY_PARTS), *MONTHS, "uhr", "halb", "minute", "minuten", "min", "stunde", "stunden", "std", "h", "tag", "tage",
+    {*WEEKDAYS, *(w + p for w in WEEKDAYS for p in DAY_PARTS), *MONTHS, "uhr", "halb",
+     *(f"{a}ig{e}" for a in ("heut", "morg", "übermorg") for e in ("e", "en", "em", "er", "es")), "minute", "minuten", "min", "stunde", "stunden", "std", "h", "tag", "tage",
      "tagen", "tages", "tags", "woche", "wochen", "monat", "monate", "monaten", "monats", "jahr", "jahre",
      "jahren", "jahres", "kw", "kalenderwoche", "q1", "q2", "q3", "q4", "quartal", "quartals", "folgetag",
      *(f"{k}{u}" for k in ("werk", "arbeits", "geschäfts") for u in ("tag", "tage", "tagen")),
      *(w.split()[-1] for w in CMP_WORDS), *(w.split()[0] for w in CMP_WORDS), *(w.split()[-1] for w in HOLIDAYS),
      "mittag", "nachmittag", "vormittag", "abend", "vormittags", "nachmittags"})
-SELF_TRIGGERS = frozenset({*WEEKDAY_ABBR, *REL_WORDS, *(f"{a}ig{e}" for a in ("heut", "morg", "übermorg")
-                                                         for e in ("e", "en", "em", "er", "es"))})
+SELF_TRIGGERS = frozenset({*WEEKDAY_ABBR, *REL_WORDS})
 # Which number anchors can start at a number, by the character after its digits.
 NUMBER_KINDS = {".": ("DATE", "DATEM", "DATEB", "CLOCK", "KW", "QUARTER", "WINDOW"), ":": ("WINDOW", "CLOCK"),
                 "-": ("WINDOW", "ISO", "DUR"), "–": ("WINDOW", "DUR"), ",": ("DUR",),

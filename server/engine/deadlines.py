@@ -212,6 +212,8 @@ def _prefix(words: list[tuple[int, str]], start: int) -> tuple[int, str, int]:
         prep, i = w[i], i + 1
     if w[i] in ADVERBS:
         i += 1
+    elif w[i] == "aber" and w[i + 1] in ADVERBS:
+        i += 2  # "spätestens aber am Donnerstag"
     elif (w[i], w[i + 1], w[i + 2]) == ("als", "später", "nicht"):
         i += 3  # "nicht später als Freitag"
     return (words[i - 1][0] if i else start), prep, i
@@ -237,8 +239,9 @@ def _relative_context(ctx: Ctx, core: Core) -> None:
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     lo = max(0, start - 200)
     s0 = max((m.end() for m in SENTENCE_END.finditer(text, lo, start)), default=lo)
-    nxt = SENTENCE_END.search(text, end)
-    return s0, nxt.start() if nxt else len(text)
+    hi = min(len(text), end + 200)  # bounded both ways: a text without sentence ends stays linear
+    nxt = SENTENCE_END.search(text, end, hi)
+    return s0, nxt.start() if nxt else hi
 
 
 def _day(due: Due) -> date:
