@@ -33,7 +33,11 @@ CHROMIUM_FLAGS = [
     "--force-device-scale-factor=1",
 ]
 LINE_HEIGHT = 22
-WIDTH = 1200
+WIDTH = 1280
+# DejaVu Sans Mono at 15 px advances 0.602 em per character; the gutter takes 64 px (see screenshot.css).
+CHAR_WIDTH = 15 * 0.602
+COLUMNS = int((WIDTH - 64 - 24) / CHAR_WIDTH)
+HOVER_ROWS = 7
 
 
 @dataclass(frozen=True)
@@ -108,25 +112,26 @@ def render_line(text: str, start: int, end: int, findings: list[Finding]) -> str
     for f in findings:
         cuts.update(x for x in (f.start, f.end) if start < x < end)
     edges = sorted(cuts)
-    parts: list[str] = []
+    # (css class or "", text) runs; neighbours with the same class merge so a wavy line does not restart.
+    runs: list[tuple[str, str]] = []
     for a, b in itertools.pairwise(edges):
         covering = [f for f in findings if f.start <= a and b <= f.end]
-        chunk = html.escape(text[a:b])
-        if covering:
-            worst = min(covering, key=lambda f: SEVERITY_ORDER[f.severity])
-            parts.append(f'<span class="sq {worst.severity}">{chunk}</span>')
+        css = min(covering, key=lambda f: SEVERITY_ORDER[f.severity]).severity if covering else ""
+        if runs and runs[-1][0] == css:
+            runs[-1] = (css, runs[-1][1] + text[a:b])
         else:
-            parts.append(chunk)
+            runs.append((css, text[a:b]))
+    parts = [f'<span class="sq {css}">{html.escape(chunk)}</span>' if css else html.escape(chunk)
+             for css, chunk in runs]
     return "".join(parts) or "&#8203;"
 
 
 def hover_html(f: Finding, text: str) -> str:
-    """The open hover, placed under the finding like VS Code does."""
-    line, col = line_col(text, f.start)
-    top = (line + 1) * LINE_HEIGHT + 6
+    """The open hover under the finding's line, at its column within the wrapped row, as VS Code does."""
+    col = line_col(text, f.start)[1] % COLUMNS
     reason = f'<p class="reason">{html.escape(f.reason)}</p>' if f.reason else ""
     return (
-        f'<div class="hover" style="top:{top}px; left:calc({col}ch + 64px)">'
+        f'<div class="hover" style="left:calc(64px + min({col}ch, 100% - 640px))">'
         f'<p class="msg">{html.escape(f.message)}</p>{reason}'
         f'<p class="src">versprochen(<u>{html.escape(f.rule)}</u>)</p>'
         '<p class="actions"><a>Problem anzeigen (Alt+F8)</a> <a>Schnelle Problembehebung… (Strg+.)</a></p>'
@@ -135,41 +140,50 @@ def hover_html(f: Finding, text: str) -> str:
 
 
 ICONS = {"error": "✕", "warning": "⚠", "information": "i", "hint": "…"}
-# Empty editor rows under the text, as in a real editor window: room for the hover.
-SPARE_ROWS = 6
 
 
-def page(name: str, text: str, findings: list[Finding], risky: int) -> str:
-    """The whole HTML page."""
+def visual_rows(lines: list[str]) -> int:
+    """How many screen rows the lines take with word wrap (an estimate for the window height)."""
+    return sum(max(1, -(-len(line) // COLUMNS)) for line in lines)
+
+
+def page(name: str, text: str, findings: list[Finding], risky: int) -> tuple[str, int]:
+    """The whole HTML page and the number of screen rows its editor area takes."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    # The hover shows the first risky promise (a warning that is not a vague deadline).
+    hovered = next((f for f in findings if f.severity in ("error", "warning")
+                    and f.rule != "versprochen.VagueDeadlines"), findings[0])
+    hover_line = line_col(text, hovered.start)[0]
     rows: list[str] = []
     offset = 0
-    for number, content in enumerate(lines, 1):
+    for index, content in enumerate(lines):
         end = offset + len(content)
         mine = [f for f in findings if f.start < end + 1 and f.end > offset]
-        rows.append(f'<div class="row"><span class="ln">{number}</span>'
-                    f'<span class="code">{render_line(text, offset, end, mine)}</span></div>')
+        hover = hover_html(hovered, text) if index == hover_line else ""
+        rows.append(f'<div class="row"><span class="ln">{index + 1}</span>'
+                    f'<span class="code">{render_line(text, offset, end, mine)}</span>{hover}</div>')
         offset = end + 1
-    rows += [f'<div class="row"><span class="ln"></span></div>'] * SPARE_ROWS
-    # The hover opens over the last warning or error, so it covers no other finding.
-    hovered = next((f for f in reversed(findings) if f.severity in ("error", "warning")), findings[-1])
+    # Empty rows under the text, as in an editor window, so a hover near the end still fits.
+    spare = max(0, HOVER_ROWS - (len(lines) - hover_line))
+    rows += ['<div class="row"><span class="ln"></span></div>'] * spare
     problems: list[str] = []
     for f in findings:
         line, col = line_col(text, f.start)
         problems.append(f'<div class="prob"><span class="icon {f.severity}">{ICONS[f.severity]}</span>'
                         f'{html.escape(f.message)} <span class="dim">versprochen({html.escape(f.rule)})'
                         f" [Ln {line + 1}, Sp {col + 1}]</span></div>")
+    editor_rows = visual_rows(lines) + spare
     status = f"⚠ {risky} riskante Zusage{'n' if risky != 1 else ''}" if risky else "✓ versprochen"
     css = (HERE / "screenshot.css").read_text(encoding="utf-8")
     return f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><style>{css}</style></head><body>
 <div class="tabs"><span class="tab">{html.escape(name)}</span></div>
-<div class="editor" style="--lh:{LINE_HEIGHT}px">{''.join(rows)}{hover_html(hovered, text)}</div>
+<div class="editor" style="--lh:{LINE_HEIGHT}px">{''.join(rows)}</div>
 <div class="panel"><div class="ptitle">PROBLEME <span class="badge">{len(findings)}</span></div>
 <div class="pfile">{html.escape(name)} <span class="dim">{len(findings)}</span></div>{''.join(problems)}</div>
 <div class="status"><span>Klartext</span><span>UTF-8</span><span class="risky">{status}</span></div>
-</body></html>"""
+</body></html>""", editor_rows
 
 
 def chromium() -> str:
@@ -206,9 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     if not findings:
         raise SystemExit(f"versprochen found nothing in {args.draft}: nothing to show")
     risky = sum(1 for p in report.get("promises", []) if p["risk"] == "high")
-    document = page(args.draft.name, text, findings, risky)
-    lines = text.count("\n") + 1
-    height = 36 + (lines + SPARE_ROWS) * LINE_HEIGHT + 8 + 60 + len(findings) * 24 + 30
+    document, rows = page(args.draft.name, text, findings, risky)
+    height = 36 + rows * LINE_HEIGHT + 8 + 60 + len(findings) * 24 + 30
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         html_file = args.html or Path(tmp) / "screenshot.html"

@@ -12,15 +12,18 @@ import * as vscode from "./fake/vscode";
 const ROOT = path.resolve(__dirname, "..", "..");
 const SERVER = process.env.VERSPROCHEN_LSP ?? path.resolve(ROOT, "..", "..", ".venv", "bin", "versprochen");
 const DRAFT = "Sehr geehrte Frau Weiß,\n\nwir liefern garantiert bis Freitag.\n\nViele Grüße\nTom\n";
-const TIMEOUT_MS = 30_000;
+// Generous: the server loads its engine first, and CI machines may be busy.
+const TIMEOUT_MS = 60_000;
 
 interface Extension {
   activate(context: unknown): void;
   deactivate(): Promise<void>;
 }
 
+// The esbuild bundle that ships in the .vsix (npm test builds it first), so bundling is tested too.
+const BUNDLE = path.join(ROOT, "dist", "extension.js");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the fake is registered
-const extension = require("../src/extension") as Extension;
+const extension = require(BUNDLE) as Extension;
 
 function context(): { subscriptions: { dispose(): unknown }[]; extension: unknown; extensionUri: vscode.Uri } {
   const packageJSON: unknown = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
