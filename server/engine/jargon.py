@@ -84,6 +84,7 @@ class _Entry:
     only_with: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
     english: frozenset[str] = frozenset()
+    plain_text: str = ""  # the alternatives as they appear in the message
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,9 @@ def _options(rule: Rule) -> _Options:
 def _plain_text(plain: tuple[str, ...]) -> str:
     """Up to three alternatives as German prose: "A, B oder C"."""
     shown = list(plain[:3])
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " oder " + shown[-1]
+    if len(shown) < 2:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " oder " + shown[-1]
 
 
 def _check_message(rule: Rule) -> None:
@@ -186,7 +189,7 @@ class JargonFinder:
                 cond = options.context.get(term.term, {})
                 entry = _Entry(rule, term, kind, severity, norm(term.term), term.term[:1].isupper(),
                                cond.get("unless", ()), cond.get("only_with", ()), options.exceptions,
-                               options.english)
+                               options.english, _plain_text(term.plain))
                 self._add(entry, nlp, options.irregular)
         phrase_words = {f for ps in self._phrases.values() for p in ps for seg in p.segments
                         for forms in seg for f in forms}
@@ -194,6 +197,8 @@ class JargonFinder:
         self._dotted = frozenset(k for k in (*self._words, *self._exact, *self._compound, *phrase_words)
                                  if k.endswith("."))
         self._first_words = frozenset(first for first, _ in self._phrases)
+        self._english = frozenset(w for rule in lexicon.of_kind("substitution")
+                                  for w in _word_list(rule, "english_words"))
         self._min_compound = min((len(k) for k in self._compound), default=99)
         self._min_modifier = min((len(k) for k in self._modifiers), default=99)
 
@@ -239,17 +244,15 @@ class JargonFinder:
         strings = doc.vocab.strings
         texts = [strings[orth] for orth, _ in rows]
         starts = [start for _, start in rows]
-        keys: list[str] = []
-        hits: list[_Hit] = []
-        for i, token in enumerate(texts):
-            key, singles = self._single(token)
-            keys.append(key)
-            for entry, weight in singles:
-                hits.append(_Hit(i, i + 1, entry, weight, token))
+        # Comprehensions, not a loop with method calls: this runs for every token of every keystroke.
+        cache, single = self._cache, self._single
+        infos = [cache.get(token) or single(token) for token in texts]
+        keys = [key for key, _ in infos]
+        hits = [_Hit(i, i + 1, entry, weight, texts[i])
+                for i, (_, singles) in enumerate(infos) if singles for entry, weight in singles]
         first_words = self._first_words
-        for i, key in enumerate(keys):
-            if key not in first_words:
-                continue
+        for i in [i for i, key in enumerate(keys) if key in first_words]:
+            key = keys[i]
             after = keys[i + 1] if i + 1 < len(keys) else ""
             for phrase in (*self._phrases.get((key, ""), ()), *self._phrases.get((key, after), ())):
                 hit = self._match_phrase(phrase, keys, texts, i)
@@ -328,11 +331,13 @@ class JargonFinder:
         taken = bytearray(len(keys))  # tokens already inside a finding
         out: list[Jargon] = []
         spans = [(starts[h.start], self._end(starts, texts, keys, h.end - 1), h) for h in hits]
+        # Fewer than three English function words in the whole text: no sentence of it is English.
+        english = len(self._english.intersection(keys)) >= MIN_ENGLISH_MARKERS if hits else False
         for start, end, hit in sorted(spans, key=lambda s: (s[0] - s[1], -s[2].weight, s[0])):
-            if taken.find(1, hit.start, hit.end) >= 0 or not self._allowed(hit, keys):
+            if taken.find(1, hit.start, hit.end) >= 0 or not self._allowed(hit, keys, english):
                 continue
             label = hit.label if "…" in hit.label else _surface(texts, starts, hit.start, hit.end)[:end - start]
-            if norm(label) in self._accepted or hit.entry.key in self._accepted:
+            if self._accepted and (norm(label) in self._accepted or hit.entry.key in self._accepted):
                 continue
             taken[hit.start:hit.end] = b"\1" * (hit.end - hit.start)
             out.append(self._finding(hit.entry, start, end, label))
@@ -344,10 +349,10 @@ class JargonFinder:
         return end - 1 if texts[last].endswith(".") and not keys[last].endswith(".") else end
 
     @staticmethod
-    def _allowed(hit: _Hit, keys: list[str]) -> bool:
+    def _allowed(hit: _Hit, keys: list[str], english: bool) -> bool:
         """Context conditions: "Ticket" not next to "Flug", "angewiesen" only next to "Zahlung"."""
         entry = hit.entry
-        if not entry.unless and not entry.only_with and not entry.english:
+        if not entry.unless and not entry.only_with and not (english and entry.english):
             return True
         lo, hi = hit.start, hit.end
         while lo > 0 and not _sentence_end(keys[lo - 1]):
@@ -357,16 +362,16 @@ class JargonFinder:
         own = "".join(keys[hit.start:hit.end])
         sentence = keys[lo:hit.start] + keys[hit.end:hi]
         # A sentence written in English is no German sentence with anglicisms in it.
-        if entry.english and len(entry.english.intersection(sentence)) >= MIN_ENGLISH_MARKERS:
+        if english and len(entry.english.intersection(sentence)) >= MIN_ENGLISH_MARKERS:
             return False
         if entry.unless and _mentions(own, sentence, entry.unless):
             return False
         return not entry.only_with or _mentions(own, sentence, entry.only_with)
 
     def _finding(self, entry: _Entry, start: int, end: int, label: str) -> Jargon:
-        plain = entry.term.plain
-        message = entry.rule.message.format(term=label, plain=_plain_text(plain) if plain else "")
-        return Jargon(start=start, end=end, term=label, kind=entry.kind, plain=plain, rule=entry.rule.name,
+        message = entry.rule.message.format(term=label, plain=entry.plain_text)
+        return Jargon(start=start, end=end, term=label, kind=entry.kind, plain=entry.term.plain,
+                      rule=entry.rule.name,
                       message=message, reason=entry.rule.reason, severity=entry.severity)
 
 
