@@ -76,6 +76,7 @@ class DeliveryFinder:
         self.question_starts = frozenset(option_list(base, "blockers", "question_starts"))
         self.light = frozenset(option_list(base, "light_nouns"))
         self.skip_nouns = frozenset(option_list(base, "skip_nouns"))
+        self.dated_nouns = frozenset(option_list(base, "dated_nouns"))
         sent = next(iter(roles.get("sent", [])), None)
         self.earlier = PatternSet(compile_pattern(p, sent) for p in option_list(sent, "earlier"))
         self.earlier_weak = frozenset(option_list(sent, "earlier_weak"))
@@ -122,7 +123,8 @@ class DeliveryFinder:
         first, last = segs[f.first].ids[0], segs[f.last].ids[-1]
         last_text = rows[last][0]
         # A sentence-final period glued to a date ("zum 31.12.2026.") is not part of the clause.
-        glued = last_text.count(".") == 3 and last_text[-2:-1].isdigit()
+        glued = last_text.endswith(".") and (last_text.count(".") == 3 or last_text[:-1].isdigit()) and (
+            f.last + 1 == len(segs) or segs[f.last + 1].sentence != segs[f.last].sentence)
         start, end = rows[first][1], rows[last][1] + len(last_text) - glued
         text = doc[first:last + 1].text[: end - start]  # doc.text would rebuild the whole paragraph
         rule = self.phrased_rule if f.phrased and self.phrased_rule is not None else f.rule
@@ -179,8 +181,12 @@ class DeliveryFinder:
         rule, markers = trigger
         skip = markers | {k for k, w in enumerate(free) if not w}
         obj, first = self._object(seg, skip, free), n
-        if obj is None and prev is not None:
-            obj, first = self._object(prev, set(), prev.words), n - 1
+        # "Die Reparatur, die Sie beauftragt hatten, ist abgeschlossen": the subject is further back
+        # (but "Der Spediteur hat das bestätigt" has one, and its thing is a pronoun).
+        lonely = obj is None and not self._nouns(seg, skip)
+        while lonely and obj is None and first and segs[first - 1].sentence == seg.sentence and n - first < 3:
+            first -= 1
+            obj = self._object(segs[first], set(), segs[first].words)
         return Found(rule, phrased, obj, first, n) if obj else None
 
     def _blocked(self, seg: Segment, free: list[str], blocks: dict[str, list[Match]], prev: Segment | None,
@@ -205,8 +211,7 @@ class DeliveryFinder:
         seg = segs[n]
         tense = "past" if any(w in PAST_AUX for w in free) else (
             "present" if any(w in PRESENT_AUX for w in free) else None)
-        not_future = {k for m in blocks.get("not_future", []) for k in range(m.start, m.end)}
-        future = tense != "past" and any(m.start not in not_future for m in blocks.get("future", []))
+        future = tense != "past" and self._is_future(seg, blocks)
         # "Wie besprochen, hier die …": the clause starts after a leading marker for "^hier".
         lead = next((k for k, w in enumerate(free) if w), len(free))
         hits: dict[str, list[Match]] = {}
@@ -242,6 +247,23 @@ class DeliveryFinder:
                 return self.phrased_rule, set(verb.positions) if verb else set()
         return None
 
+    def _is_future(self, seg: Segment, blocks: dict[str, list[Match]]) -> bool:
+        """Whether a time word points the clause ahead.
+
+        Not "heute Morgen", and not a time that belongs to an appointment: "Ihr Termin am Freitag ist
+        bestätigt" confirms now.
+        """
+        not_future = {k for m in blocks.get("not_future", []) for k in range(m.start, m.end)}
+        attributive = -1  # end of the last time phrase that describes an appointment noun
+        for m in blocks.get("future", []):
+            if m.start in not_future:
+                continue
+            if m.start and (seg.words[m.start - 1] in self.dated_nouns or m.start == attributive):
+                attributive = m.end
+                continue
+            return True
+        return False
+
     def _hier_ok(self, seg: Segment, lead: int, m: Match) -> bool:
         """ "Hier ist/die …" hands over a thing, not "Hier ist uns ein Fehler unterlaufen"."""
         if not m.pattern.source.startswith("^hier"):
@@ -273,8 +295,10 @@ class DeliveryFinder:
         """
         aux = next((k for k, w in enumerate(free) if w in PERFECT_AUX), None)
         after = aux + 1 if aux is not None and aux + 1 < len(free) and free[aux + 1] not in PRONOUNS else 0
-        nouns = self._nouns(seg, skip)
-        best = min(nouns, key=lambda c: (c[1] < after, c[0], c[1]), default=None)
+        # With the subject before the auxiliary, only what follows can be the thing ("Der Spediteur hat das
+        # bestätigt" names no thing at all).
+        nouns = [c for c in self._nouns(seg, skip) if c[1] >= after]
+        best = min(nouns, key=lambda c: (c[0], c[1]), default=None)
         return None if best is None else self._normalize(seg, best[1])
 
     def _nouns(self, seg: Segment, skip: set[int]) -> list[tuple[int, int]]:

@@ -40,11 +40,13 @@ FUNCTION_WORDS = DETERMINERS | PREPOSITIONS | PRONOUNS | _words(
     "zudem außerdem ebenfalls deshalb daher somit übrigens vielen herzlichen liebe lieber hallo guten hi "
     "moin servus ja nein ok okay was wer etwas nichts alles das dies zuerst danach dann selbstverständlich "
     "natürlich wichtig kurz vorab erst")
-PERFECT_AUX = _words("hat haben habe hab hast habt hatte hatten")
+PERFECT_AUX = _words("hat haben habe hab hab's habs hast habt hatte hatten")
 PAST_AUX = PERFECT_AUX | _words("wurde wurden worden geworden")
 PRESENT_AUX = _words("ist sind")
-FIRST_PERSON = _words("ich wir hab habe")
+FIRST_PERSON = _words("ich wir hab habe hab's habs")
 SECOND_PERSON = frozenset({"Sie", "du", "Du", "ihr"})
+# Capitalised words that open a sentence rather than continue a date ("am 3.12. Bitte …").
+OPENERS = _words("bitte viele beste freundliche herzliche mfg lg vg gruß grüße bei mit für ab seit")
 # Everyday words that make poor anchors for the quick "could this paragraph hold a delivery" test.
 COMMON = _words("ist sind hat haben habe wird wir ich sie es der die das den dem ein eine und in im an am zu "
                 "mit von für auf bei ihr ihre ihnen wie so schon bereits noch nun jetzt wieder auch erhalten "
@@ -53,7 +55,7 @@ SENTENCE_ENDS = frozenset({".", "!", "?", "...", "…", "?!", "!?"})
 BREAKS = frozenset({",", ";", ":", "–", "—", "-", "(", ")", "[", "]"})
 BULLETS = frozenset({"-", "•", "*", "–", "·"})
 QUOTES_OPEN, QUOTES_CLOSE, QUOTES_BOTH = frozenset("„»‚"), frozenset("”«’"), frozenset("\"“")
-GAP = 6
+GAP = 8
 WORDLIKE = re.compile(r"\w")
 
 
@@ -277,12 +279,13 @@ def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> lis
             if current.ids:
                 out.append(current)
             current = outer.pop()
+        elif text in BREAKS and (text not in "-–" or n == 0 or rows[n - 1][1] + len(rows[n - 1][0]) < rows[n][1]):
+            close(False)  # a dash breaks a clause, a hyphen inside "2026-118" does not
         elif text in BREAKS:
-            close(False)
+            continue
         elif not punct or text in "/&+":
             current.ids.append(n)
-            if text.endswith(".") and len(text) > 2 and any(c.isdigit() for c in text) and (
-                    not after or after.isspace() or after[:1].isupper()):
+            if text.endswith(".") and any(c.isdigit() for c in text) and _glued_end(text, after):
                 close(True)
     close(True)
     out.sort(key=lambda seg: seg.ids[0])
@@ -292,3 +295,16 @@ def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> lis
         seg.texts = [rows[n][0] for n in seg.ids]
         seg.question = seg.sentence in asked
     return out
+
+
+def _glued_end(text: str, after: str) -> bool:
+    """Whether the period of "KW 49." / "am 1.12.2026." also ends the sentence.
+
+    An ordinal or a day.month. date goes on before a noun ("vom 3. bis 5. Januar", "zum 2. Mal"); it ends
+    the sentence before a word that opens one ("… Gartenstraße 3. Danke!", "am 3.12. Die Rechnung …").
+    """
+    if not after or after.isspace():
+        return True
+    if not after[:1].isupper():
+        return False
+    return text.count(".") >= 3 or after.lower() in FUNCTION_WORDS or after.lower() in OPENERS

@@ -71,6 +71,17 @@ POSITIVES = [
     ("Ihre Kündigung haben wir erhalten und bestätigen sie zum 31.12.2026.", "Kündigung", False),
     ("Unter folgendem Link können Sie die Druckdaten herunterladen.", "Druckdaten", False),
     ("Hier der Link zu den Fotos der Hochzeit.", "Fotos", False),
+    ("hab dir die Datei grad geschickt", "Datei", False),
+    ("Anbei: Rechnung Nr. 2026-118 über 1.249,00 €.", "Rechnung", False),
+    ("Ihr Termin am Freitag ist bestätigt.", "Termin", False),
+    ("Der Termin morgen um 10 Uhr ist bestätigt.", "Termin", False),
+    ("Der Techniker war heute da und hat die Heizung repariert.", "Heizung", False),
+    ("Das WLAN funktioniert wieder einwandfrei.", "WLAN", False),
+    ("Sie können Ihr Auto ab sofort abholen.", "Auto", False),
+    ("Ab sofort können Sie die Rechnung in Ihrem Kundenkonto abrufen.", "Rechnung", False),
+    ("Der Arzt hat das Rezept ausgestellt, Sie können es morgen in der Praxis abholen.", "Rezept", False),
+    ("So, die Angebote für die drei Varianten hängen dran.", "Angebote", False),
+    ("Die Reparatur, die Sie beauftragt hatten, ist abgeschlossen.", "Reparatur", False),
 ]
 
 NEGATIVES = [
@@ -125,6 +136,9 @@ NEGATIVES = [
     "ich habe am 12.11. einen Kinderwagen bestellt (Bestellnr. 558201) und bis heute nichts erhalten.",
     "Die Handwerkerrechnung können Sie bei der Steuer angeben, den Lohnanteil haben wir extra ausgewiesen.",
     "Unser Team hat Ihre Anfrage erhalten und bearbeitet sie so schnell wie möglich.",
+    "Den Termin am 3.12. um 10 Uhr haben wir fest für Sie eingeplant.",
+    "Die Ware ist morgen bei Ihnen, der Spediteur hat das bestätigt.",
+    "Ich hab's dir eben gemailt.",  # no thing named, nothing to match
 ]
 
 
@@ -166,6 +180,8 @@ def test_no_delivery(engine: Engine, sentence: str) -> None:
         ("Anbei erhalten Sie das Angebot für den VW ID.4 inklusive Wartungspaket. Den Liefertermin "
          "kann der Hersteller nur mit KW 12 angeben.",
          ["Anbei erhalten Sie das Angebot für den VW ID.4 inklusive Wartungspaket"]),
+        ("Anbei erhalten Sie die Rechnung für das Objekt in der Gartenstraße 3. Danke!",
+         ["Anbei erhalten Sie die Rechnung für das Objekt in der Gartenstraße 3"]),
         ("Wie versprochen, hier der Kostenvoranschlag (inkl. Material). Bei Fragen rufen Sie an.",
          ["Wie versprochen, hier der Kostenvoranschlag"]),  # a bracket is a clause of its own
     ],
@@ -292,9 +308,17 @@ def test_segments_handle_abbreviations_dates_brackets_and_questions(engine: Engi
     assert [s.question for s in segs] == [False, False, False, True, False]
 
 
-def test_glued_sentence_end_after_a_date_splits_sentences(engine: Engine) -> None:
-    segs = segments(engine.nlp("Wir liefern in KW 49. Die Rechnung kommt am 1.12.2026. Danke"))
-    assert [s.sentence for s in segs] == [0, 1, 2]
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Wir liefern in KW 49. Die Rechnung kommt am 1.12.2026. Danke", [0, 1, 2]),
+        ("Das Zimmer ist vom 3. bis 5. Januar gebucht, zum 2. Mal in Folge.", [0, 0]),
+        ("Wir kommen am 3.12. Bitte seien Sie da.", [0, 1]),
+        ("Bestellnr. 558201 ist raus.", [0]),
+    ],
+)
+def test_glued_sentence_ends(engine: Engine, text: str, sentences: list[int]) -> None:
+    assert [s.sentence for s in segments(engine.nlp(text))] == sentences
 
 
 @pytest.mark.parametrize(
