@@ -114,11 +114,15 @@ _ANCHORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("DUR", rf"(?P<dp>(?:innerhalb(?:\s+von|\s+der\s+(?:nächsten|kommenden))?|binnen|innert"
             rf"|in(?:\s+den\s+(?:nächsten|kommenden))?|im\s+laufe\s+der\s+(?:nächsten|kommenden))\s+"
             rf"(?:(?:ca\.|circa|etwa|rund|gut|knapp|maximal|max\.|höchstens|spätestens)\s+)?)?"
-            rf"{DNUM}(?P<dn>{NUM}(?:\s*(?:-|–|bis|oder)\s*{NUM})?)(?P<half>\s+halben)?\s*(?P<du>{UNIT})(?![\w])",
+            rf"{DNUM}(?P<dn>{NUM}(?:\s*(?:-|–|bis|oder)\s*{NUM})?)(?P<half>\s+halben)?\s*(?P<du>{UNIT})(?![\w])"
+            # without "in"/"innerhalb" only an event makes it a deadline ("14 Tage nach Eingang"), not "3 Tage"
+            r"(?(dp)|(?=\s+(?:nach|ab|vor)\s))",
      ("#", *NUMBERS, "innerhalb", "binnen", "innert", "in", "im")),
     ("DATE", DATE, ("#",)),
     ("DATEM", DATEM, ("#",)),
-    ("DATEB", rf"{DNUM}(?P<bd>{DAY})\.(?P<bm>{MONTH})(?!\d|[.,]\d|\s*(?:uhr|%|€|eur|h\b|kg|cm|mm|m\b|l\b|std))",
+    # "bis 30.11" without the final period: only after a deadline word, else it is a version or an amount
+    ("DATEB", rf"(?:(?<=bis )|(?<=am )|(?<=zum )|(?<=ab )|(?<=für )|(?<=vor )){DNUM}(?P<bd>{DAY})\.(?P<bm>{MONTH})"
+              r"(?!\d|[.,]\d|\s*(?:uhr|%|€|eur|h\b|kg|cm|mm|m\b|l\b|std))",
      ("#",)),
     ("ISO", r"(?<![\w.-])(?P<iy>20\d\d)-(?P<im>[01]\d)-(?P<id>[0-3]\d)(?!\d)", ("#",)),
     ("DAYONLY", rf"(?i:am|zum|den|bis\s+zum|ab\s+dem|vor\s+dem)\s+(?P<do>{DAY})\."

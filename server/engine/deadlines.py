@@ -8,6 +8,7 @@ helpers the language server's hovers and quick fixes use.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
@@ -77,10 +78,11 @@ class DeadlineFinder:
         anchors, vague = self._positions(low)
         hits: list[Hit] = []
         floor = 0
+        sentences = _Sentences(text)
         for pos in sorted(anchors):
             if pos < floor or (m := _anchor(text, low, pos, anchors[pos])) is None:
                 continue  # below floor: already part of a longer phrase ("für Dienstag, 1.12., um 15 Uhr")
-            found = _resolve(text, low, m, sent, floor)
+            found = _resolve(text, low, m, sent, floor, sentences)
             if found is not None:
                 hits.append(found)
                 floor = found[1]
@@ -122,18 +124,15 @@ class DeadlineFinder:
 
 def _leaders(low: str, pos: int, into: dict[int, str]) -> None:
     """Add the leading words right before a trigger ("innerhalb von zwei" before "Wochen")."""
-    for _ in range(MAX_LEAD):
-        end = pos - 1
-        while end >= 0 and low[end] in " \t\n.,":  # "ca. zwei", "Dienstag, 1.12."
-            end -= 1
-        start = end
-        while start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_"):
-            start -= 1
-        word = low[start:end + 1]
-        if end < 0 or word not in LEADERS:
+    lo = max(0, pos - 80)
+    window = low[lo:pos]
+    idx = len(window)
+    for chunk in reversed(window.rsplit(None, MAX_LEAD)[-MAX_LEAD:]):
+        idx = window.rindex(chunk, 0, idx)
+        word = chunk.rstrip(".,")  # "ca. zwei", "Dienstag, 1.12."
+        if word not in LEADERS or (idx == 0 and lo > 0 and not low[lo - 1].isspace()):
             return
-        into[start] = word
-        pos = start
+        into[lo + idx] = word
 
 
 def _anchor(text: str, low: str, pos: int, word: str) -> re.Match[str] | None:
@@ -162,7 +161,7 @@ def _vague_hit(text: str, low: str, m: re.Match[str]) -> Hit | None:
     return start, end, Deadline(start, end, text[start:end], None, vague=True, event_bound=bool(event))
 
 
-def _resolve(text: str, low: str, m: re.Match[str], sent: datetime, floor: int) -> Hit | None:
+def _resolve(text: str, low: str, m: re.Match[str], sent: datetime, floor: int, sentences: _Sentences) -> Hit | None:
     """One anchor with its preposition ("bis zum", "spätestens"), extensions and context checks."""
     words = _words_before(low, m.start())
     own = [w for w in words if w[0] >= floor]  # the prefix never reaches into the previous phrase
@@ -174,7 +173,7 @@ def _resolve(text: str, low: str, m: re.Match[str], sent: datetime, floor: int) 
     if _blocked(words[used:]) or (prep in REFERENCE_PREPS and not (prep == "nach" and m.lastgroup == "CMP")):
         core.keep = False  # "wie am Freitag besprochen", "seit Montag", "Ihre Mail vom 20.11."
     if core.keep and core.service:
-        _relative_context(ctx, core)
+        _relative_context(ctx, core, sentences)
     if core.keep and core.due is not None and _day(core.due) < ctx.today:
         core.keep = False  # a time of the past is a reference, not a deadline
     if not core.keep:
@@ -226,9 +225,9 @@ def _blocked(rest: list[tuple[int, str]]) -> bool:
     return first in BLOCKERS or first.startswith("§") or (first, second) == ("heute", "von")  # von heute auf morgen
 
 
-def _relative_context(ctx: Ctx, core: Core) -> None:
+def _relative_context(ctx: Ctx, core: Core, sentences: _Sentences) -> None:
     """Deadlines counted from now: service times are none, and an event before them binds them."""
-    s0, s1 = _sentence(ctx.text, ctx.start, core.end)
+    s0, s1 = sentences.around(ctx.start, core.end)
     if GENERAL.search(ctx.low, s0, s1):
         core.keep = False  # "Unser Notdienst ist in der Regel innerhalb von zwei Stunden da."
     elif core.relative and not core.event:
@@ -236,12 +235,25 @@ def _relative_context(ctx: Ctx, core: Core) -> None:
                           or CLAUSE_EVENT.search(ctx.low, s0, ctx.start))
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    lo = max(0, start - 200)
-    s0 = max((m.end() for m in SENTENCE_END.finditer(text, lo, start)), default=lo)
-    hi = min(len(text), end + 200)  # bounded both ways: a text without sentence ends stays linear
-    nxt = SENTENCE_END.search(text, end, hi)
-    return s0, nxt.start() if nxt else hi
+class _Sentences:
+    """Sentence bounds of a text, found on first use (most paragraphs never need them)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.done = False
+
+    def around(self, start: int, end: int) -> tuple[int, int]:
+        """The sentence around [start, end): from the last sentence end before it to the next one after it."""
+        if not self.done:
+            for m in SENTENCE_END.finditer(self.text):
+                self.ends.append(m.start())
+                self.starts.append(m.end())
+            self.done = True
+        i = bisect_right(self.starts, start)
+        j = bisect_left(self.ends, end)
+        return (self.starts[i - 1] if i else 0), (self.ends[j] if j < len(self.ends) else len(self.text))
 
 
 def _day(due: Due) -> date:
