@@ -114,7 +114,7 @@ _NAME_PARTICLES = frozenset({
     "von", "vom", "zu", "zum", "zur", "und", "der", "die", "das", "des", "dem", "den",
     "für", "im", "in", "am", "an", "auf", "bei", "mbH", "i", "e", "co",
 })
-_WORD = re.compile(r"[\wäöüÄÖÜß]+")
+_WORD = re.compile(r"\w+")  # \w is Unicode-aware: umlauts and ß are word characters
 MAX_NAME_LINES = 12
 MAX_NAME_LINE_CHARS = 80
 
