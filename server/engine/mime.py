@@ -202,11 +202,12 @@ def _headers(msg: Message, warnings: list[str]) -> MailHeaders:
         except (TypeError, ValueError, IndexError, OverflowError):
             warnings.append(f"Das Datum „{raw_date[:60]}“ ist ungültig und wurde ignoriert.")
     references = _header_text(msg, "references", warnings)
+    # A draft saved as .eml may carry its mail client's German field names instead.
     return MailHeaders(
-        from_=_header_text(msg, "from", warnings),
-        to=_header_text(msg, "to", warnings),
-        cc=_header_text(msg, "cc", warnings),
-        subject=_header_text(msg, "subject", warnings),
+        from_=_header_text(msg, "from", warnings) or _header_text(msg, "von", warnings),
+        to=_header_text(msg, "to", warnings) or _header_text(msg, "an", warnings),
+        cc=_header_text(msg, "cc", warnings) or _header_text(msg, "kopie", warnings),
+        subject=_header_text(msg, "subject", warnings) or _header_text(msg, "betreff", warnings),
         date=date,
         message_id=_first_id(_header_text(msg, "message-id", warnings)),
         in_reply_to=_first_id(_header_text(msg, "in-reply-to", warnings)),

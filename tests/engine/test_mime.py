@@ -174,6 +174,14 @@ def test_headers_raw_utf8_encoded_words_and_bad_date() -> None:
     assert mail.headers.message_id is None
 
 
+def test_draft_with_german_field_names_saved_as_eml() -> None:
+    draft = (ROOT / "examples" / "entwurf-angebot.txt").read_bytes()
+    mail = parse_message(draft)
+    assert mail.headers.recipients() == ("max.mustermann@kunde.example", "einkauf@kunde.example")
+    assert mail.headers.subject.startswith("Ihr Angebot Nr. 2026-4711")
+    assert mail.body.startswith("Sehr geehrter Herr Mustermann,") and "> Hallo Frau Schmidt," in mail.body
+
+
 @pytest.mark.parametrize("raw", [
     b"", b"\x00\xff\xfe garbage", b"Content-Type: multipart/mixed; boundary=\n\n--\n--\n",
     b"Content-Type: text/plain; charset=\"\n\nText", b"Content-Type: multipart/mixed; boundary=x\n\n--x--",
