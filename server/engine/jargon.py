@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _STRIP = str.maketrans("", "", "-'’‘`´\"„“”‚«»")
 NOUN_ENDINGS = ("", "s", "es", "e", "en", "n")
 ADJ_ENDINGS = ("", "e", "en", "er", "es", "em")
-GAP_MARKS = ("…", "...")
+GAP = "…"  # in a term: a few words may stand here ("..." works too)
 MAX_GAP = 8  # tokens allowed where a term says "…" ("lassen Sie uns die Unterlagen … zukommen")
 MAX_RUN = 3  # hyphen parts a compound term may span ("Service-Level" in "Service-Level-Vereinbarung")
 MIN_HEAD_REST = 3  # "Druckerkonfiguration": the word before a closed-compound head has 3+ letters
@@ -205,7 +205,7 @@ class JargonFinder:
     def _add(self, entry: _Entry, nlp: Language, irregular: Mapping[str, tuple[str, ...]]) -> None:
         """Index one term under all its forms (and its spaced variant when it is hyphenated)."""
         term = entry.term
-        segments = [s.strip() for s in _split_gaps(term.term)]
+        segments = [s.strip() for s in term.term.replace("...", GAP).split(GAP)]
         if any(not s for s in segments):
             raise LexiconError(f"{entry.rule.path}: terms: {term.term!r}: '…' needs words on both sides")
         words = [[t.text for t in nlp.make_doc(s)] for s in segments]
@@ -336,7 +336,7 @@ class JargonFinder:
         for start, end, hit in sorted(spans, key=lambda s: (s[0] - s[1], -s[2].weight, s[0])):
             if taken.find(1, hit.start, hit.end) >= 0 or not self._allowed(hit, keys, english):
                 continue
-            label = hit.label if "…" in hit.label else _surface(texts, starts, hit.start, hit.end)[:end - start]
+            label = hit.label if GAP in hit.label else _surface(texts, starts, hit.start, hit.end)[:end - start]
             if self._accepted and (norm(label) in self._accepted or hit.entry.key in self._accepted):
                 continue
             taken[hit.start:hit.end] = b"\1" * (hit.end - hit.start)
@@ -371,8 +371,7 @@ class JargonFinder:
     def _finding(self, entry: _Entry, start: int, end: int, label: str) -> Jargon:
         message = entry.rule.message.format(term=label, plain=entry.plain_text)
         return Jargon(start=start, end=end, term=label, kind=entry.kind, plain=entry.term.plain,
-                      rule=entry.rule.name,
-                      message=message, reason=entry.rule.reason, severity=entry.severity)
+                      rule=entry.rule.name, message=message, reason=entry.rule.reason, severity=entry.severity)
 
 
 def _surface(texts: list[str], starts: list[int], first: int, stop: int) -> str:
@@ -394,9 +393,4 @@ def _mentions(own: str, keys: list[str], words: tuple[str, ...]) -> bool:
 def _sentence_end(key: str) -> bool:
     return key in (".", "!", "?") or (key.isspace() and "\n" in key)
 
-
-def _split_gaps(term: str) -> list[str]:
-    for mark in GAP_MARKS[1:]:
-        term = term.replace(mark, GAP_MARKS[0])
-    return term.split(GAP_MARKS[0])
 
