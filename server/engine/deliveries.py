@@ -54,8 +54,8 @@ class DeliveryFinder:
     TRIGGERS = (("handover", "confirmations"), ("handover", "phrases"), ("handover", "channel"),
                 ("handover", "performative"), ("handover", "sending_verbs"), ("sent", "phrases"),
                 ("done", "phrases"), ("phrased", "present_verbs"))
-    BLOCKERS = ("negation", "request", "request_exceptions", "thanks", "hedge", "modal", "general", "future",
-                "not_future")
+    BLOCKERS = ("negation", "request", "request_exceptions", "thanks", "hedge", "modal", "general", "mistake",
+                "future", "not_future")
 
     def __init__(self, lexicon: Lexicon, nlp: Language) -> None:
         self.lexicon = lexicon
@@ -195,7 +195,7 @@ class DeliveryFinder:
         opener = next((w for w in free if w), "")
         if opener in self.conditional or (seg.question and (last or opener in self.question_starts)):
             return True
-        if any(k in blocks for k in ("negation", "hedge", "modal", "general")):
+        if any(k in blocks for k in ("negation", "hedge", "modal", "general", "mistake")):
             return True
         if "request" in blocks and "request_exceptions" not in blocks:
             return True

@@ -82,6 +82,9 @@ POSITIVES = [
     ("Der Arzt hat das Rezept ausgestellt, Sie können es morgen in der Praxis abholen.", "Rezept", False),
     ("So, die Angebote für die drei Varianten hängen dran.", "Angebote", False),
     ("Die Reparatur, die Sie beauftragt hatten, ist abgeschlossen.", "Reparatur", False),
+    ("Wie zugesagt ist Ihr Mietvertrag bis Ende 2027 verlängert.", "Mietvertrag", True),
+    ("Der Befund Ihrer Blutuntersuchung liegt vor, bitte vereinbaren Sie einen Termin.", "Befund", False),
+    ("Die Fotos vom Sommerfest stehen ab sofort im Elternportal zum Download bereit.", "Fotos", False),
 ]
 
 NEGATIVES = [
@@ -139,6 +142,9 @@ NEGATIVES = [
     "Den Termin am 3.12. um 10 Uhr haben wir fest für Sie eingeplant.",
     "Die Ware ist morgen bei Ihnen, der Spediteur hat das bestätigt.",
     "Ich hab's dir eben gemailt.",  # no thing named, nothing to match
+    "Guten Tag, wir haben Ihnen die Mahnung versehentlich geschickt, die Zahlung war bereits eingegangen.",
+    "Es liegt ein Fehler in der Abrechnung vor.",
+    "Ihr Antrag liegt uns vor.",
 ]
 
 
