@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +153,30 @@ def test_config_template_is_valid_for_the_server() -> None:
     # The accept-word quick fix appends to this list, so the template must have it (empty).
     assert config.accepted == () and config.disabled_rules == () and config.severity == {}
     assert data["lexicon"]["accepted"] == []
+
+
+def table_defaults(path: Path, prefix: str) -> dict[str, Any]:
+    """`key → default` from a Markdown settings table whose first two cells are `key(s)` and `default`."""
+    out: dict[str, Any] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[0].startswith("`" + prefix):
+            continue
+        raw = cells[1].strip("`")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw  # README writes enum strings bare: `warning`
+        for key in re.findall(r"`([^`]+)`", cells[0]):
+            out[key.removeprefix(prefix)] = value
+    return out
+
+
+@pytest.mark.parametrize(("doc", "prefix"), [
+    (EXTENSION / "README.md", "versprochen."),
+    (EXTENSION.parents[1] / "docs" / "editors.md", ""),
+])
+def test_documented_defaults_match_the_manifest(doc: Path, prefix: str) -> None:
+    documented = table_defaults(doc, prefix)
+    expected = {k: v["default"] for k, v in (properties() if prefix else server_properties()).items()}
+    assert documented == expected
