@@ -136,7 +136,7 @@ def test_particle_split_phrase_spans_the_gap(find: Find) -> None:
     (found,) = find(text)
     assert text[found.start:found.end] == "Lassen Sie uns bitte die unterschriebene Vollmacht bis Freitag zukommen"
     assert found.term == "Lassen … zukommen"
-    assert found.kind == "officialese" and found.plain[0] == "schicken"
+    assert found.kind == "officialese" and found.plain[0] == "„Schicken Sie uns …“"
 
 
 @pytest.mark.parametrize(
@@ -266,6 +266,14 @@ def test_rule_files_give_every_term_a_plain_alternative(name: str) -> None:
         assert term.plain and all(p.strip() for p in term.plain), term.term
         assert term.term.casefold() not in seen, f"{name}: {term.term} twice"
         seen.add(term.term.casefold())
+
+
+def test_gapped_terms_offer_patterns_not_replacements() -> None:
+    """A gap spans the writer's own words: a one-word replacement of the whole span would lose them."""
+    for name in JARGON_RULES:
+        for term in load_rule_file(RULES_DIR / f"{name}.toml").terms:
+            if "…" in term.term:
+                assert all("…" in p or "formulieren" in p for p in term.plain), term.term
 
 
 def test_every_term_of_the_three_files_matches_itself(engine: Engine) -> None:
