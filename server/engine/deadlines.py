@@ -56,6 +56,8 @@ GREETING = re.compile(r"(?<![\w])bis\s+$")
 EQUAL_BEFORE = re.compile(r"(?<![\w])(?:ist|sind|bleibt|bleiben|genau|ungefähr|fast|nicht|alles|mir|dir|uns"
                           r"|euch|ihm|ihnen|ganz|egal|so)\s+$")
 EQUAL_AFTER = re.compile(r"\s+(?:viel|wie|[a-zäöüß]+(?:er|en|e))(?![\w])")  # original text: not a noun
+# Between a vague phrase and a dated one that bounds it: ", spätestens aber", " – allerspätestens".
+LATEST = re.compile(r"\s*[,–-]?\s*(?:(?:aber|jedoch|also|und|oder)\s+)?(?:aller)?spätestens(?:\s+aber)?", re.I)
 HOURS_NAMED = re.compile(r"stunde|std|minute|\dh\b", re.I)
 
 
@@ -99,7 +101,7 @@ class DeadlineFinder:
                 end = stop
                 if deadline is not None:
                     out.append(deadline)
-        return out
+        return _with_latest_date(text, out)
 
     def _positions(self, low: str) -> tuple[dict[int, str], list[int]]:
         """Where an anchor (with its first word) or a vague phrase may start, from one scan of the text."""
@@ -147,6 +149,19 @@ def _anchor(text: str, low: str, pos: int, word: str) -> re.Match[str] | None:
         if m is not None:
             return m
     return None
+
+
+def _with_latest_date(text: str, found: list[Deadline]) -> list[Deadline]:
+    """ "zeitnah, spätestens aber bis Freitag": the writer did name a date, so the pair is one dated deadline."""
+    out: list[Deadline] = []
+    for d in found:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.vague and not d.vague and d.due is not None
+                and LATEST.fullmatch(text, prev.end, d.start + len(d.text.split()[0]))):
+            out[-1] = Deadline(prev.start, d.end, text[prev.start:d.end], d.due)
+        else:
+            out.append(d)
+    return out
 
 
 def _vague_hit(text: str, low: str, m: re.Match[str]) -> Hit | None:

@@ -256,6 +256,21 @@ def test_vague_phrases_have_no_date(finder: DeadlineFinder, sentence: str, phras
     assert sentence[d.start:d.end] == phrase
 
 
+@pytest.mark.parametrize(("sentence", "phrase", "due"), [
+    ("Wir melden uns zeitnah, spätestens aber bis Freitag.", "zeitnah, spätestens aber bis Freitag", "2026-11-27"),
+    ("Ich schicke es asap – spätestens morgen.", "asap – spätestens morgen", "2026-11-24"),
+])
+def test_vague_phrase_bounded_by_a_date_is_that_date(finder: DeadlineFinder, sentence: str, phrase: str,
+                                                     due: str) -> None:
+    d = only(finder, sentence, MON)
+    assert (d.text, d.due_iso(), d.vague) == (phrase, due, False)
+
+
+def test_vague_phrase_and_a_later_date_of_another_clause_stay_apart(finder: DeadlineFinder) -> None:
+    found = finder.find("Wir melden uns zeitnah. Bis Freitag kommt der Rest.", MON)
+    assert [(d.text, d.vague) for d in found] == [("zeitnah", True), ("Bis Freitag", False)]
+
+
 def test_teams_extend_vague_phrases_without_code() -> None:
     finder = DeadlineFinder(["am Sankt-Nimmerleins-Tag", "irgendwann   mal"])
     found = finder.find("Das zahlen wir am Sankt-Nimmerleins-Tag oder irgendwann mal.", MON)
