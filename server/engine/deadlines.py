@@ -76,6 +76,7 @@ class DeadlineFinder:
 
     def find(self, text: str, sent: datetime) -> list[Deadline]:
         """All deadline phrases in `text`, offsets relative to `text`, in text order, not overlapping."""
+        sent = _wall_clock(sent)
         low = lower_same_length(text)
         anchors, vague = self._positions(low)
         hits: list[Hit] = []
@@ -271,6 +272,11 @@ class _Sentences:
         return (self.starts[i - 1] if i else 0), (self.ends[j] if j < len(self.ends) else len(self.text))
 
 
+def _wall_clock(sent: datetime) -> datetime:
+    """The writer's local time without its zone: "heute" and "bis 12 Uhr" mean the writer's clock."""
+    return sent.replace(tzinfo=None) if sent.tzinfo is not None else sent
+
+
 def _day(due: Due) -> date:
     return due.date() if isinstance(due, datetime) else due
 
@@ -302,7 +308,7 @@ def is_tight(deadline: Deadline, sent: datetime) -> bool:
 
     "heute" or "heute Nachmittag" without a clock time leaves the day as buffer: not tight.
     """
-    due = deadline.due
+    due, sent = deadline.due, _wall_clock(sent)
     if deadline.vague or not isinstance(due, datetime):
         return False
     if due.date() == sent.date():

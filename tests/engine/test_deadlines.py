@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
 from pathlib import Path
 
@@ -389,6 +389,12 @@ def test_offsets_survive_characters_that_grow_when_lowercased(finder: DeadlineFi
     text = "İstanbul-Lieferung: wir liefern bis Freitag."
     d = only(finder, text, MON)
     assert text[d.start:d.end] == "bis Freitag" and d.due_iso() == "2026-11-27"
+
+
+def test_sent_time_with_a_zone_counts_as_the_writers_clock(finder: DeadlineFinder) -> None:
+    aware = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=1)))
+    d = only(finder, "Sie haben es bis 12 Uhr.", aware)
+    assert d.due == datetime(2026, 11, 23, 12, 0) and is_tight(d, aware)
 
 
 def test_empty_and_deadline_free_text(finder: DeadlineFinder) -> None:
