@@ -233,25 +233,25 @@ def _h_period(c: Ctx) -> Core | None:
     k = 2 if "übernächst" in mods else 1 if re.search("nächst|kommend|folgend", mods) else 0
     if not pos and not re.search(MOD, mods):
         return None  # "pro Woche", "im Jahr": no particular one
+    start = c.prep == "ab" and not pos  # "ab nächster Woche": from its first day
     if per == "woche":
         monday = monday_of(today) + timedelta(days=7 * k)
-        if not pos and _continues(c.low, c.m.end()) and (wd := IN_WEEK.match(c.low, c.m.end())):  # "nächste Woche Dienstag"
+        # "nächste Woche Dienstag"
+        if not pos and _continues(c.low, c.m.end()) and (wd := IN_WEEK.match(c.low, c.m.end())):
             return _day_core(c, monday + timedelta(days=WEEKDAYS[wd.group("wd").lower()]), wd.end())
-        day = monday + timedelta(days={"anfang": 0, "beginn": 0, "mitte": 2}.get(pos, 4))
-        step = timedelta(days=7)
+        day = monday + timedelta(days=0 if start else {"anfang": 0, "beginn": 0, "mitte": 2}.get(pos, 4))
     elif per.startswith("monat"):
         first = add_months(today.replace(day=1), k)
-        day = first.replace(day={"anfang": 5, "beginn": 5, "mitte": 15}.get(pos, last_day(first)))
-        step = timedelta(days=last_day(first))
+        day = first if start else first.replace(day={"anfang": 5, "beginn": 5, "mitte": 15}.get(pos, last_day(first)))
     elif per.startswith("jahr"):
-        day = in_year(today.year + k, pos)
-        step = timedelta(days=365)
+        day = date(today.year + k, 1, 1) if start else in_year(today.year + k, pos)
     else:
         qi = (today.month - 1) // 3 + k
-        day = in_quarter(today.year + qi // 4, qi % 4 + 1, pos)
-        step = timedelta(days=91)
-    if k == 0 and day < today:
-        day = day + step if per == "woche" else _h_roll(day, per)
+        day = date(today.year + qi // 4, 3 * (qi % 4) + 1, 1) if start else in_quarter(today.year + qi // 4, qi % 4 + 1, pos)
+    if start:
+        day = max(day, today)  # "ab dieser Woche" said on a Wednesday: from today
+    elif k == 0 and day < today:
+        day = day + timedelta(days=7) if per == "woche" else _h_roll(day, per)
     return _day_core(c, day, c.m.end())
 
 

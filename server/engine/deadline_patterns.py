@@ -208,7 +208,7 @@ WEEK_OF = re.compile(rf"\s+(?:in\s+der\s+|der\s+)?(?P<m>{MOD})\s+woche(?![\w])")
 LATER = re.compile(rf"\s+in\s+(?P<n>{NUM})\s+(?P<u>wochen?|tage?n?)(?![\w])")
 DAYPART = re.compile(r"(?:\s+|-)(?:(?:gegen|am|bis|zum)\s+)?(?P<p>früh|morgen|vormittags?|nachmittags?|abends?"
                      r"|mittags?|in\s+der\s+früh)(?![\w])")
-AT_CLOCK = re.compile(rf"\s*,?\s*(?:(?:spätestens\s+|bis\s+spätestens\s+)?(?:um|ab|bis|gegen|zwischen|von)\s+)?"
+AT_CLOCK = re.compile(rf"\s*,?\s*(?:bis\s+)?(?:spätestens\s+)?(?:(?:um|ab|bis|gegen|zwischen|von)\s+)?"
                       rf"(?:(?P<win>{WINDOW})|{CLOCK}|(?<=um\s)(?P<xh>[01]?\d|2[0-3])(?!\d|[.,:]\d))")
 TAIL = re.compile(r"\s+(?:noch|eod|cob|eob|end\s+of\s+day|im\s+laufe\s+des\s+(?:tages|vormittags|nachmittags)"
                   r"|bis\s+(?:feierabend|dienstschluss|geschäftsschluss|büroschluss|tagesende))(?![\w])")

@@ -175,6 +175,12 @@ RESOLVED = [
      "2026-11-30"),
     ("Bis zum 1.12. um 12 Uhr brauchen wir Ihre Freigabe.", MON, "Bis zum 1.12. um 12 Uhr", "2026-12-01T12:00"),
     ("Die Lieferung kommt Ende KW51/2026.", MON, "Ende KW51/2026", "2026-12-18"),
+    ("Ich melde mich heute bis spätestens 16 Uhr.", MON, "heute bis spätestens 16 Uhr", "2026-11-23T16:00"),
+    ("Freitag, spätestens 12 Uhr, haben Sie es.", MON, "Freitag, spätestens 12 Uhr", "2026-11-27T12:00"),
+    ("Ab nächster Woche sind wir wieder da.", MON, "Ab nächster Woche", "2026-11-30"),
+    ("Ab nächstem Monat gilt der neue Abschlag.", MON, "Ab nächstem Monat", "2026-12-01"),
+    ("Gegen Ende der Woche melde ich mich.", MON, "Gegen Ende der Woche", "2026-11-27"),
+    ("Vor dem 15. Dezember kommt die Ware.", MON, "Vor dem 15. Dezember", "2026-12-14"),
     ("I will send it by Friday.", MON, "by Friday", "2026-11-27"),
     ("We deliver next week.", MON, "next week", "2026-12-04"),
     ("Wir fixen das bis EOW.", MON, "bis EOW", "2026-11-27"),
@@ -246,6 +252,7 @@ VAGUE = [
     ("Die Pakete kommen in ein paar Tagen.", "in ein paar Tagen"),
     ("Wir sorgen für eine zeitnahe Lösung.", "zeitnahe"),
     ("I'll fix it ASAP.", "ASAP"),
+    ("Ich melde mich die nächsten Tage.", "die nächsten Tage"),
 ]
 
 
