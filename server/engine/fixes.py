@@ -7,20 +7,18 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from lexicon import load_grammar
 from server.engine.types import Deadline, Delivery, Jargon, Promise, Trigger
 
 WORD = re.compile(r"[^\W\d_][\w\-]*", re.UNICODE)
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*")
-# Function words for the V2 heuristic that finds the finite verb (grammar, not rule data).
-SUBJECT_PRONOUNS = frozenset(["ich", "wir", "sie", "er", "es", "man"])
-OBJECT_PRONOUNS = frozenset(
-    ["mich", "dich", "sich", "uns", "euch", "ihnen", "ihm", "ihr", "es", "sie", "dir", "mir"])
-DETERMINERS = frozenset([
-    "der", "die", "das", "des", "dem", "den", "ein", "eine", "einer", "eines", "einem", "einen", "unser",
-    "unsere", "unseren", "unserem", "unserer", "unseres", "ihr", "ihre", "ihren", "ihrem", "ihrer", "ihres",
-    "mein", "meine", "meinen", "meinem", "meiner", "dein", "deine", "dieser", "diese", "dieses", "diesen",
-    "diesem", "alle",
-])
+GRAMMAR = load_grammar()
+# Function words for the V2 heuristic that finds the finite verb; lexicon/grammar.toml has the shared ones.
+SUBJECT_PRONOUNS = GRAMMAR["pronouns"]
+OBJECT_PRONOUNS = frozenset(["mich", "dich", "sich", "uns", "euch", "ihnen", "ihm", "es", "sie", "dir", "mir"])
+DETERMINERS = GRAMMAR["determiners"] | frozenset(
+    ["des", "einer", "eines", "unserem", "unserer", "ihrer", "mein", "meine", "meinen", "meinem", "meiner",
+     "dieser", "diesem", "alle"])
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 DATE_PREPOSITIONS = frozenset(["bis", "am", "ab", "für", "zum", "spätestens"])
 # Plain alternatives that are advice rather than replacement words ("streichen", "direkt formulieren").
@@ -28,8 +26,7 @@ DELETE_ADVICE = frozenset({"streichen", "weglassen", "ersatzlos streichen"})
 ADVICE_MARKERS = ("formulieren", "umschreiben", "erklären", "nennen", "ansprechen", "…")
 PLACEHOLDER = "[…]"
 # Abbreviations whose period ends no sentence (single letters and numbers are handled apart).
-ABBREVIATIONS = frozenset(["bzw", "ca", "nr", "dr", "prof", "str", "tel", "vgl", "ggf", "evtl", "inkl", "zzgl",
-                           "usw", "etc", "bspw", "mind", "max", "min", "gem", "lt", "abs", "sog", "bzgl"])
+ABBREVIATIONS = GRAMMAR["abbreviations"]
 # Noun endings that fix the gender; other nouns leave the article to the writer.
 FEMININE_SUFFIXES = ("ung", "heit", "keit", "schaft", "tion", "sion", "tät", "enz", "anz", "ik", "ei")
 NEUTER_SUFFIXES = ("chen", "lein", "ment")
@@ -137,13 +134,13 @@ def finite_verb_end(text: str, lo: int = 0, hi: int | None = None) -> int | None
     if len(words) < 2:
         return None
     first = words[0].group().casefold()
-    if first in SUBJECT_PRONOUNS:
-        verb_index = 1
-    elif first in DETERMINERS:
+    # "Ihr Paket kommt …": a determiner reading wins over the pronoun "ihr".
+    noun = next((i for i, w in enumerate(words[1:], 1) if w.group()[0].isupper()), -1)
+    if first in DETERMINERS and 0 < noun < len(words) - 1:
         # Determiner, adjectives (lower-case), then the capitalised head noun; the verb follows.
-        verb_index = next((i + 1 for i, w in enumerate(words[1:], 1) if w.group()[0].isupper()), -1)
-        if verb_index < 1 or verb_index >= len(words):
-            return None
+        verb_index = noun + 1
+    elif first in SUBJECT_PRONOUNS:
+        verb_index = 1
     else:
         return None
     verb = words[verb_index].group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,13 @@ from server.lsp.actions import code_actions, register_commands
 from server.lsp.convert import to_lsp_hover
 from server.lsp.documents import Document, classify
 from server.lsp.positions import Encoding
-from server.lsp.server import SETTINGS_TIMEOUT, VersprochenServer
+from server.lsp.server import VersprochenServer
 from server.lsp.settings import SECTION, parse_settings
 
 log = logging.getLogger(__name__)
+# A client that has not answered workspace/configuration by then never will; documents do not wait that
+# long (SETTINGS_TIMEOUT) but are re-checked when a late answer arrives.
+PULL_TIMEOUT = 10.0
 ENCODINGS: dict[str, Encoding] = {"utf-8": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
 
 
@@ -41,16 +45,29 @@ def initialize(ls: VersprochenServer, params: types.InitializeParams) -> None:
 
 async def initialized(ls: VersprochenServer, params: types.InitializedParams) -> None:
     """Ask the client for the `versprochen` settings section (didOpen waits for the answer)."""
+    ls.ready_task = asyncio.ensure_future(announce_ready(ls))
     if ls.supports("workspace.configuration"):
         await pull_settings(ls)
     ls.settings_ready.set()
+
+
+async def announce_ready(ls: VersprochenServer) -> None:
+    """Log to the client's output when the engine is ready (or tell the user why it is not)."""
+    engine = await ls.host.engine()
+    ls.report_engine_errors()
+    if engine is None:
+        return
+    seconds = time.monotonic() - ls.started
+    ls.window_log_message(types.LogMessageParams(
+        type=types.MessageType.Info,
+        message=f"versprochen: Prüfung bereit ({len(engine.lexicon.rules)} Regeln, nach {seconds:.1f} s)"))
 
 
 async def pull_settings(ls: VersprochenServer) -> None:
     """Fetch the settings by workspace/configuration; a missing answer keeps the current ones."""
     try:
         result = await asyncio.wait_for(ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])), SETTINGS_TIMEOUT)
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])), PULL_TIMEOUT)
     except Exception as exc:  # timeout or a client error: stay with what we have
         log.info("workspace/configuration failed: %s", exc)
         return

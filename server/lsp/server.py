@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Generator
 from functools import partial
 from pathlib import Path
@@ -77,6 +78,8 @@ class VersprochenServer(LanguageServer):
         self.encoding: Encoding = "utf-16"
         self.debounce = DEBOUNCE_SECONDS
         self._told: set[str] = set()
+        self.started = time.monotonic()
+        self.ready_task: asyncio.Future[None] | None = None
 
     # --- client capabilities -------------------------------------------------------------------------
     def supports(self, path: str) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,11 @@ class Recorder:
     changed: asyncio.Condition | None = None
 
 
-def make_client(recorder: Recorder) -> LanguageClient:
+def make_client(recorder: Recorder, extra: dict[str, Any] | None = None) -> LanguageClient:
     """pytest-lsp's test client, also recording each publishDiagnostics with its version."""
     client = LanguageClient(converter_factory=default_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
+    features.update(extra or {})
 
     async def publish(client: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
         client.diagnostics[params.uri] = params.diagnostics
@@ -56,6 +58,16 @@ def make_client(recorder: Recorder) -> LanguageClient:
 
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
     register_lsp_features(client, features)
+    converter = client.protocol._converter
+
+    # lsprotocol 2025 reads every object with a "command" key as a Command, also a CodeAction whose
+    # "command" is a nested Command object (spec-conform, and what VS Code reads as a CodeAction).
+    def code_action_or_command(obj: Any, _: type) -> types.Command | types.CodeAction:
+        if isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)  # type: ignore[no-any-return]
+        return converter.structure(obj, types.CodeAction)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(types.Command | types.CodeAction, code_action_or_command)
     return client
 
 
@@ -82,21 +94,24 @@ class Session:
         stem, dot, suffix = name.rpartition(".")
         return (self.root / f"{stem}-{self._counter}{dot}{suffix}").as_uri()
 
-    async def wait_for(self, uri: str, version: int | None, timeout: float = WAIT) -> Published:
-        """The first diagnostics published for `uri` at `version` (any version when None)."""
+    async def wait_until(self, test: Callable[[Published], bool], after: int = 0,
+                         timeout: float = WAIT) -> Published:
+        """The first publishDiagnostics (from event number `after` on) that passes `test`."""
         assert self.recorder.changed is not None
 
         def found() -> Published | None:
-            for event in reversed(self.recorder.events):
-                if event.uri == uri and (version is None or event.version == version):
-                    return event
-            return None
+            return next((e for e in self.recorder.events[after:] if test(e)), None)
 
         async with self.recorder.changed:
             await asyncio.wait_for(self.recorder.changed.wait_for(lambda: found() is not None), timeout)
         result = found()
         assert result is not None
         return result
+
+    async def wait_for(self, uri: str, version: int | None, timeout: float = WAIT) -> Published:
+        """The diagnostics published for `uri` at `version` (any version when None)."""
+        return await self.wait_until(
+            lambda e: e.uri == uri and (version is None or e.version == version), timeout=timeout)
 
     async def open(self, uri: str, text: str, language: str = "plaintext") -> Published:
         """didOpen and wait for the diagnostics of version 1."""
@@ -185,6 +200,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("workspace")
 
 
+def fresh_workspace(factory: pytest.TempPathFactory, name: str) -> Path:
+    """An empty workspace folder of its own (sessions must not see each other's versprochen.toml)."""
+    return factory.mktemp("ws-" + name.replace("@", "-").replace(".", "-"))
+
+
 def server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The server's environment: the real one, with data and config dirs moved into the test's folder."""
     env = dict(os.environ)
@@ -194,12 +214,13 @@ def server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str
     return env
 
 
+@contextlib.asynccontextmanager
 async def start_session(name: str, root: Path, init_options: dict[str, Any] | None = None,
-                        configuration: dict[str, Any] | None = None,
-                        env: dict[str, str] | None = None) -> AsyncIterator[Session]:
+                        configuration: dict[str, Any] | None = None, env: dict[str, str] | None = None,
+                        features: dict[str, Any] | None = None) -> AsyncIterator[Session]:
     """Start the server, initialize it as client `name` would, yield the session, shut it down."""
     recorder = Recorder(changed=asyncio.Condition())
-    client = make_client(recorder)
+    client = make_client(recorder, features)
     if configuration is not None:
         client.set_configuration(configuration)
     await client.start_io(*SERVER, env=server_env(root.parent, env), cwd=str(root))
@@ -213,12 +234,20 @@ async def start_session(name: str, root: Path, init_options: dict[str, Any] | No
     try:
         yield session
     finally:
-        await client.shutdown_session()
-        await client.stop()
+        try:
+            await asyncio.wait_for(client.shutdown_session(), 15)
+        except (TimeoutError, RuntimeError):
+            pass
+        finally:
+            # A server that did not exit after shutdown/exit is killed, so a failing test never hangs.
+            if client._server is not None and client._server.returncode is None:
+                client._server.kill()
+            await asyncio.wait_for(client.stop(), 15)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=CLIENTS)
-async def session(request: pytest.FixtureRequest, workspace: Path) -> AsyncIterator[Session]:
-    """One server per test module and client capability set."""
-    async for s in start_session(request.param, workspace):
+async def session(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Session]:
+    """One server per test module and client capability set, each in a workspace of its own."""
+    async with start_session(request.param, fresh_workspace(tmp_path_factory, request.param)) as s:
         yield s
