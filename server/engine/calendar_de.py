@@ -142,3 +142,39 @@ def add_duration(sent: datetime, n: float, unit: str) -> date | datetime:
     if unit.startswith("woche"):
         return now.date() + timedelta(days=int(7 * n))
     return add_months(now.date(), round(n * (1 if unit.startswith("monat") else 12)))
+
+
+def holiday(name: str, year: int) -> date:
+    """A holiday or season by its German name ("weihnachten", "ostern", "zwischen den jahren") in a year."""
+    if name in ("ostern", "pfingsten"):
+        return easter(year) + timedelta(days=0 if name == "ostern" else 49)
+    month, day = {"weihnachten": (12, 24), "heiligabend": (12, 24), "heiligen abend": (12, 24),
+                  "silvester": (12, 31), "neujahr": (1, 1), "nikolaus": (12, 6),
+                  "zwischen den jahren": (12, 30)}[name]
+    return date(year, month, day)
+
+
+def compound_day(word: str, today: date) -> date:
+    """The next day a compound names ("monatsende", "jahresanfang", "wochenmitte", "eod"), from today."""
+    monday, quarter = monday_of(today), (today.month - 1) // 3 + 1
+    last, friday = today.replace(day=last_day(today)), monday_of(today) + timedelta(days=4)
+    table = {
+        "wochenmitte": monday + timedelta(days=2), "wochenanfang": monday, "wochenbeginn": monday,
+        "monatsende": last, "ultimo": last, "monatsletzten": last, "end of month": last, "end of the month": last,
+        "monatsanfang": today.replace(day=5), "monatsbeginn": today.replace(day=5),
+        "monatsmitte": today.replace(day=15), "monatsersten": today.replace(day=1),
+        "jahresende": date(today.year, 12, 31), "jahreswechsel": date(today.year, 12, 31),
+        "jahresanfang": date(today.year, 1, 5), "jahresbeginn": date(today.year, 1, 5),
+        "jahresmitte": date(today.year, 6, 30), "eow": friday, "end of week": friday, "end of the week": friday,
+        "this week": friday, "next week": friday + timedelta(days=7),
+        "quartalsende": in_quarter(today.year, quarter, "ende"),
+        "quartalsanfang": in_quarter(today.year, quarter, "anfang"),
+        "quartalsbeginn": in_quarter(today.year, quarter, "anfang"),
+    }
+    day = table.get(word, today)  # the rest names the end of today: Feierabend, EOD, Dienstschluss
+    if day >= today:
+        return day
+    if word.startswith("quartals"):
+        return add_months(day, 3)
+    return add_months(day, 1 if word.startswith("monat") else 12) if word.startswith(("monat", "jahr")) else \
+        day + timedelta(days=7)

@@ -11,9 +11,10 @@ from server.engine.calendar_de import (
     add_duration,
     add_months,
     add_workdays,
+    compound_day,
     day_month,
-    easter,
     full_year,
+    holiday,
     in_quarter,
     in_year,
     last_day,
@@ -291,25 +292,7 @@ def _h_cmp(c: Ctx) -> Core | None:
         return _day_core(c, day if day >= today else day + timedelta(days=7), c.m.end())
     if c.prep == "nach":
         return Core(c.m.end(), None, keep=False)
-    last, nxt = today.replace(day=last_day(today)), add_months(today.replace(day=1), 1)
-    table = {
-        "wochenmitte": monday + timedelta(days=2), "wochenanfang": monday, "wochenbeginn": monday,
-        "monatsende": last, "ultimo": last, "monatsletzten": last, "end of month": last,
-        "monatsanfang": today.replace(day=5), "monatsbeginn": today.replace(day=5),
-        "monatsmitte": today.replace(day=15), "monatsersten": nxt if today.day > 1 else today,
-        "jahresende": date(today.year, 12, 31), "jahreswechsel": date(today.year, 12, 31),
-        "jahresanfang": date(today.year + 1, 1, 5), "jahresbeginn": date(today.year + 1, 1, 5),
-        "jahresmitte": date(today.year, 6, 30), "eow": monday + timedelta(days=4),
-        "end of week": monday + timedelta(days=4), "end of the week": monday + timedelta(days=4),
-        "this week": monday + timedelta(days=4), "next week": monday + timedelta(days=11),
-        "quartalsende": in_quarter(today.year, (today.month - 1) // 3 + 1, "ende"),
-    }
-    day = table.get(word, today)  # the rest names the end of today: Feierabend, EOD, Dienstschluss
-    if word.startswith("quartals") and word != "quartalsende":
-        day = add_months(in_quarter(today.year, (today.month - 1) // 3 + 1, "anfang"), 3)
-    if day < today:
-        day = add_months(day, 1) if word.startswith("monat") else \
-            add_months(day, 12) if word.startswith("jahr") else day + timedelta(days=7)
+    day = compound_day(word, today)  # Monatsende, Jahresanfang, EOD, ...
     return _day_core(c, day, c.m.end())
 
 
@@ -317,14 +300,8 @@ def _h_hol(c: Ctx) -> Core | None:
     name = re.sub(r"\s+", " ", c.g("hol"))
     if not c.prep and name != "zwischen den jahren":
         return None  # "Frohe Weihnachten"
-    offsets = {"ostern": 0, "pfingsten": 49}
-    fixed = {"weihnachten": (12, 24), "heiligabend": (12, 24), "heiligen abend": (12, 24), "silvester": (12, 31),
-             "neujahr": (1, 1), "nikolaus": (12, 6), "zwischen den jahren": (12, 30)}
-
     def make(y: int) -> date:
-        if name in offsets:
-            return easter(y) + timedelta(days=offsets[name])
-        return date(y, *fixed[name])
+        return holiday(name, y)
     day = safe_date(make, int(c.g("hy"))) if c.g("hy") else upcoming(c.today, make, window=0)
     if day is None:
         return Core(c.m.end(), None, keep=False)
