@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 # Hyphens, apostrophes and quotes vanish from match keys: "Kick-off" = "Kickoff", "To-do's" = "Todos".
 _STRIP = str.maketrans("", "", "-'’‘`´\"„“”‚«»")
+_PLAIN_WORDS = re.compile(r"[^\W_]+(?:-[^\W_]*)*(?: [^\W_]+(?:-[^\W_]*)*)*")  # words, hyphens, single spaces
 NOUN_ENDINGS = ("", "s", "es", "e", "en", "n")
 ADJ_ENDINGS = ("", "e", "en", "er", "es", "em")
 GAP = "…"  # in a term: a few words may stand here ("..." works too)
@@ -177,8 +179,8 @@ class JargonFinder:
         self._exact: dict[str, list[_Entry]] = {}  # single-token forms of case-sensitive terms
         self._compound: dict[str, list[_Entry]] = {}  # forms that may stand inside compounds
         self._modifiers: dict[str, list[_Entry]] = {}  # base keys that may begin a closed compound
-        # Multi-token terms by their first two word forms ("" when a gap follows the first word).
-        self._phrases: dict[tuple[str, str], list[_Phrase]] = {}
+        self._phrases: dict[str, list[_Phrase]] = {}  # multi-token terms by their first word's forms
+        self._dotted: set[str] = set()  # keys that keep a final period ("bzgl.", "o.")
         self._cache: dict[str, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}
         for rule in lexicon.of_kind("substitution"):
             _check_message(rule)
@@ -191,12 +193,6 @@ class JargonFinder:
                                cond.get("unless", ()), cond.get("only_with", ()), options.exceptions,
                                options.english, _plain_text(term.plain))
                 self._add(entry, nlp, options.irregular)
-        phrase_words = {f for ps in self._phrases.values() for p in ps for seg in p.segments
-                        for forms in seg for f in forms}
-        # Keys that keep their final period ("bzgl.", "o."); any other period is sentence punctuation.
-        self._dotted = frozenset(k for k in (*self._words, *self._exact, *self._compound, *phrase_words)
-                                 if k.endswith("."))
-        self._first_words = frozenset(first for first, _ in self._phrases)
         self._english = frozenset(w for rule in lexicon.of_kind("substitution")
                                   for w in _word_list(rule, "english_words"))
         self._min_compound = min((len(k) for k in self._compound), default=99)
@@ -208,7 +204,10 @@ class JargonFinder:
         segments = [s.strip() for s in term.term.replace("...", GAP).split(GAP)]
         if any(not s for s in segments):
             raise LexiconError(f"{entry.rule.path}: terms: {term.term!r}: '…' needs words on both sides")
-        words = [[t.text for t in nlp.make_doc(s)] for s in segments]
+        # Tokenize like the text will be; plain words (most terms) need no tokenizer call.
+        words = [s.split() if _PLAIN_WORDS.fullmatch(s) else [t.text for t in nlp.make_doc(s)]
+                 for s in segments]
+        self._dotted.update(norm(w) for seg in words for w in seg if w.endswith("."))
         if len(words) == 1 and len(words[0]) == 1:
             forms = {norm(f) if not term.case_sensitive else f.translate(_STRIP)
                      for f in _word_forms(words[0][0], irregular, entry.kind == "anglicism")}
@@ -229,10 +228,8 @@ class JargonFinder:
         compiled = tuple(tuple(frozenset(norm(f) for f in _word_forms(w, irregular, english)) for w in seg)
                          for seg in words)
         phrase = _Phrase(compiled, entry)
-        seconds = compiled[0][1] if len(compiled[0]) > 1 else frozenset({""})
         for first in compiled[0][0]:
-            for second in seconds:
-                self._phrases.setdefault((first, second), []).append(phrase)
+            self._phrases.setdefault(first, []).append(phrase)
 
     def find(self, doc: Doc) -> list[Jargon]:
         """Jargon findings in `doc`, character offsets relative to `doc.text`."""
@@ -250,14 +247,16 @@ class JargonFinder:
         keys = [key for key, _ in infos]
         hits = [_Hit(i, i + 1, entry, weight, texts[i])
                 for i, (_, singles) in enumerate(infos) if singles for entry, weight in singles]
-        first_words = self._first_words
-        for i in [i for i, key in enumerate(keys) if key in first_words]:
-            key = keys[i]
+        phrases = self._phrases
+        for i in [i for i, key in enumerate(keys) if key in phrases]:
             after = keys[i + 1] if i + 1 < len(keys) else ""
-            for phrase in (*self._phrases.get((key, ""), ()), *self._phrases.get((key, after), ())):
-                hit = self._match_phrase(phrase, keys, texts, i)
-                if hit is not None:
-                    hits.append(hit)
+            for phrase in phrases[keys[i]]:
+                first = phrase.segments[0]
+                # Most candidates fail on the second word: test it before the full match.
+                if len(first) == 1 or after in first[1]:
+                    hit = self._match_phrase(phrase, keys, texts, i)
+                    if hit is not None:
+                        hits.append(hit)
         return self._resolve(hits, texts, starts, keys)
 
     def _single(self, text: str) -> tuple[str, tuple[tuple[_Entry, int], ...]]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lexicon import RULES_DIR, LexiconError, load_lexicon, load_rule_file
 from server.engine import Engine, Jargon
-from server.engine.jargon import JargonFinder
+from server.engine.jargon import _PLAIN_WORDS, JargonFinder
 from tests.conftest import MONDAY
 
 JARGON_RULES = ("Anglicisms", "TechnicalTerms", "Officialese")
@@ -266,6 +266,15 @@ def test_rule_files_give_every_term_a_plain_alternative(name: str) -> None:
         assert term.plain and all(p.strip() for p in term.plain), term.term
         assert term.term.casefold() not in seen, f"{name}: {term.term} twice"
         seen.add(term.term.casefold())
+
+
+def test_terms_skipping_the_tokenizer_tokenize_as_spacy_would(engine: Engine) -> None:
+    """Plain-word terms are split on spaces instead of tokenized: that must give spaCy's tokens."""
+    for name in JARGON_RULES:
+        for term in engine.lexicon.rules[name].terms:
+            for segment in term.term.split("…"):
+                if _PLAIN_WORDS.fullmatch(segment.strip()):
+                    assert segment.split() == [t.text for t in engine.nlp.make_doc(segment.strip())], term.term
 
 
 def test_gapped_terms_offer_patterns_not_replacements() -> None:
