@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from lexicon import load_grammar
-from server.engine.nlp import is_noun_like
-
-if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span, Token
+from server.engine.nlp import Tokens
 
 GRAMMAR = load_grammar()
 ABBREVIATIONS = GRAMMAR["abbreviations"]
@@ -20,9 +16,12 @@ SUBORDINATORS = GRAMMAR["subordinators"]
 RELATIVE_STARTS = GRAMMAR["relative_starts"]
 PRONOUNS = GRAMMAR["pronouns"]
 PREPOSITIONS = GRAMMAR["prepositions"]
-# Words with which a chunk can go on without a verb of its own ("versprochen", "no matter what").
+# Punctuation between clauses; a sentence is cut into chunks there.
 CLAUSE_BREAK = frozenset({",", ";", "–", "—", ":", "(", ")"})
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*$")
+ZU_INFINITIVE = re.compile(r"^\w{2,}zu\w{3,}en$")
+# A line this long that ends in a word and goes on in lower case is hard-wrapped prose.
+WRAPPED_LINE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +37,7 @@ class Chunk:
 class Unit:
     """A main clause with the subordinate, infinitive and fragment chunks that belong to it."""
 
-    sentence: Span
+    sentence: tuple[int, int]   # token range of the sentence
     main: Chunk
     before: tuple[Chunk, ...]   # chunks before the main clause (a leading "Sollte …," / "Wenn …,")
     after: tuple[Chunk, ...]    # chunks after it ("…, dass …", "…, versprochen")
@@ -59,162 +58,154 @@ class Unit:
         return self.chunks[-1].end
 
 
-def _ends_sentence(doc: Doc, i: int) -> bool:
+def is_verb(tokens: Tokens, i: int, verb_forms: frozenset[str]) -> bool:
+    """A known verb form that is not capitalised as a noun."""
+    return tokens.lower[i] in verb_forms and not tokens.noun[i]
+
+
+def _ends_sentence(tokens: Tokens, i: int) -> bool:
     """True when token i closes a sentence."""
-    tok = doc[i]
-    text = tok.text
-    if i + 1 >= len(doc):
+    n = len(tokens)
+    if i + 1 >= n:
         return True
-    nxt = doc[i + 1]
-    if "\n" in tok.whitespace_ or nxt.is_space:
-        return _line_break_ends(doc, i)
-    if not SENTENCE_END.search(text) or not tok.whitespace_:
+    if tokens.breaks_line(i):
+        return _line_break_ends(tokens, i)
+    text = tokens.text[i]
+    if not tokens.space[i] or not SENTENCE_END.search(text):
         return False
+    nxt = tokens.text[i + 1]
     if text.endswith("."):
         word = text[:-1].lower()
         if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.endswith("nr"):
             return False
-        if text[:-1].isdigit() and (nxt.lower_ in MONTHS or nxt.is_lower or nxt.lower_ in ("kw", "woche")):
+        following = tokens.lower[i + 1]
+        if word.isdigit() and (following in MONTHS or nxt.islower() or following in ("kw", "woche")):
             return False  # "am 3. Dezember", "18. KW"
-        if text == "." and i > 0 and doc[i - 1].lower_ in ABBREVIATIONS and not doc[i - 1].whitespace_:
+        if text == "." and i > 0 and tokens.lower[i - 1] in ABBREVIATIONS and not tokens.space[i - 1]:
             return False
-    return nxt.text[:1].isupper() or nxt.text[:1].isdigit() or not nxt.text[:1].isalpha()
+    return nxt[:1].isupper() or nxt[:1].isdigit() or not nxt[:1].isalpha()
 
 
-def _line_break_ends(doc: Doc, i: int) -> bool:
+def _line_break_ends(tokens: Tokens, i: int) -> bool:
     """A line break ends a sentence unless the line is hard-wrapped prose continuing in lower case."""
     line_start = i
-    while line_start > 0 and "\n" not in doc[line_start - 1].whitespace_ and not doc[line_start - 1].is_space:
+    while line_start > 0 and not tokens.breaks_line(line_start - 1) and not tokens.is_space[line_start - 1]:
         line_start -= 1
-    line_len = doc[i].idx + len(doc[i].text) - doc[line_start].idx
+    line_len = tokens.end[i] - tokens.start[line_start]
     j = i + 1
-    while j < len(doc) and doc[j].is_space:
+    while j < len(tokens) and tokens.is_space[j]:
         j += 1
-    if j >= len(doc):
+    if j >= len(tokens):
         return True
-    nxt = doc[j].text
-    continues = line_len >= 50 and doc[i].text[-1:].isalnum() and (nxt[:1].islower() or nxt[:1].isdigit())
+    nxt = tokens.text[j]
+    continues = line_len >= WRAPPED_LINE and tokens.text[i][-1:].isalnum() and (
+        nxt[:1].islower() or nxt[:1].isdigit())
     return not continues
 
 
-def sentences(doc: Doc) -> list[Span]:
-    """Sentence spans of a paragraph (whitespace-only tokens dropped at the edges)."""
-    out: list[Span] = []
+def sentences(tokens: Tokens) -> list[tuple[int, int]]:
+    """Token ranges of the sentences of a paragraph (whitespace tokens dropped at the edges)."""
+    out: list[tuple[int, int]] = []
     start = None
-    for i, tok in enumerate(doc):
+    is_space = tokens.is_space
+    for i in range(len(tokens)):
         if start is None:
-            if tok.is_space:
+            if is_space[i]:
                 continue
             start = i
-        if _ends_sentence(doc, i):
+        if _ends_sentence(tokens, i):
             end = i + 1
-            while end > start and doc[end - 1].is_space:
+            while end > start and is_space[end - 1]:
                 end -= 1
             if end > start:
-                out.append(doc[start:end])
+                out.append((start, end))
             start = None
     if start is not None:
-        end = len(doc)
-        while end > start and doc[end - 1].is_space:
+        end = len(tokens)
+        while end > start and is_space[end - 1]:
             end -= 1
         if end > start:
-            out.append(doc[start:end])
+            out.append((start, end))
     return out
 
 
-def _has_verb_hint(tokens: list[Token], verb_forms: frozenset[str]) -> bool:
-    return any(is_verb(t, verb_forms) for t in tokens)
-
-
-def is_verb(token: Token, verb_forms: frozenset[str]) -> bool:
-    """A known verb form that is not capitalised as a noun."""
-    return token.lower_ in verb_forms and not is_noun_like(token)
-
-
-def _role(tokens: list[Token], verb_forms: frozenset[str], first: bool) -> str:
-    words = [t for t in tokens if not t.is_punct and not t.is_space]
+def _role(tokens: Tokens, words: list[int], verb_forms: frozenset[str], first: bool) -> str:
+    """The role of a chunk given the indices of its non-punctuation tokens."""
     if not words:
         return "frag"
-    head = words[0].lower_
-    if not first and head in SUBORDINATORS and head != "bis":
+    lower = tokens.lower
+    head = lower[words[0]]
+    if head in SUBORDINATORS and (head not in ("als", "bis", "seit") if first else head != "bis"):
         return "sub"
-    if first and head in SUBORDINATORS and head not in ("als", "bis", "seit"):
-        return "sub"
-    if head in ("sollte", "sollten") and first:
+    if first and head in ("sollte", "sollten"):
         return "sub"  # "Sollte die Warnleuchte …, tauschen wir …"
-    if head in ("um", "ohne", "statt", "anstatt") and any(t.lower_ == "zu" for t in words[1:]):
+    if head in ("um", "ohne", "statt", "anstatt") and any(lower[k] == "zu" for k in words[1:]):
         return "inf"
-    if not first and head in RELATIVE_STARTS and len(words) > 1 and (
-        words[1].lower_ in PRONOUNS or words[1].lower_ in PREPOSITIONS
-    ):
+    if first:
+        return "main"
+    second = lower[words[1]] if len(words) > 1 else ""
+    if head in RELATIVE_STARTS and (second in PRONOUNS or second in PREPOSITIONS):
         return "sub"
-    if not first and head in ("wie", "was", "wo", "wann", "warum", "welche") and len(words) > 2:
+    if head in ("wie", "was", "wo", "wann", "warum", "welche") and len(words) > 2:
         return "sub"
-    if len(words) == 1 and not first:
+    if len(words) == 1:
         return "frag"  # ", versprochen." / ", garantiert."
-    has_verb = _has_verb_hint(words, verb_forms)
-    last = words[-1].lower_
-    if not first and not any(t.lower_ in PRONOUNS for t in words) and (
-        (len(words) >= 2 and words[-2].lower_ == "zu") or (re.match(r"^\w{2,}zu\w{3,}en$", last) is not None)
+    if not any(lower[k] in PRONOUNS for k in words) and (
+        lower[words[-2]] == "zu" or ZU_INFINITIVE.match(lower[words[-1]]) is not None
     ):
         return "inf"
-    if not has_verb and len(words) <= 4 and not first:
-        return "frag"
-    return "main" if has_verb or first else "frag"
+    has_verb = any(is_verb(tokens, k, verb_forms) for k in words)
+    return "main" if has_verb else "frag"
 
 
-def chunk_sentence(sent: Span, verb_forms: frozenset[str],
+def chunk_sentence(tokens: Tokens, sentence: tuple[int, int], verb_forms: frozenset[str],
                    protected: Sequence[tuple[int, int]] = ()) -> list[Chunk]:
     """Split a sentence at clause punctuation (never inside a protected character range) and tag each piece."""
-    doc = sent.doc
+    first_tok, last_tok = sentence
     pieces: list[tuple[int, int]] = []
-    start = sent.start
-    for i in range(sent.start, sent.end):
-        if any(a < doc[i].idx < b for a, b in protected):
+    start = first_tok
+    for i in range(first_tok, last_tok):
+        if tokens.text[i] not in CLAUSE_BREAK:
+            continue
+        if protected and any(a < tokens.start[i] < b for a, b in protected):
             continue  # "für Dienstag, 1.12., um 15 Uhr" is one deadline, not three clauses
-        if doc[i].text in CLAUSE_BREAK and i > start:
+        if i > start:
             pieces.append((start, i))
-            start = i + 1
-        elif doc[i].text in CLAUSE_BREAK:
-            start = i + 1
-    if start < sent.end:
-        pieces.append((start, sent.end))
+        start = i + 1
+    if start < last_tok:
+        pieces.append((start, last_tok))
     chunks = []
     for n, (a, b) in enumerate(pieces):
-        tokens = [doc[k] for k in range(a, b)]
-        chunks.append(Chunk(a, b, _role(tokens, verb_forms, first=(n == 0))))
+        words = [k for k in range(a, b) if not tokens.is_punct[k] and not tokens.is_space[k]]
+        chunks.append(Chunk(a, b, _role(tokens, words, verb_forms, first=(n == 0))))
     return chunks
 
 
-def units(sent: Span, verb_forms: frozenset[str], protected: Sequence[tuple[int, int]] = ()) -> list[Unit]:
+def units(tokens: Tokens, sentence: tuple[int, int], verb_forms: frozenset[str],
+          protected: Sequence[tuple[int, int]] = ()) -> list[Unit]:
     """Group a sentence's chunks into units: each main clause with its dependents."""
-    chunks = chunk_sentence(sent, verb_forms, protected)
+    chunks = chunk_sentence(tokens, sentence, verb_forms, protected)
     result: list[Unit] = []
     pending: list[Chunk] = []
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
         if chunk.role == "main":
-            result.append(Unit(sent, chunk, tuple(pending), ()))
+            result.append(Unit(sentence, chunk, tuple(pending), ()))
             pending = []
-        elif result and not (chunk.role == "sub" and _leads_next(chunks, chunk)):
+        elif result and not (chunk.role == "sub" and n == 0):
             last = result[-1]
-            result[-1] = Unit(sent, last.main, last.before, (*last.after, chunk))
+            result[-1] = Unit(sentence, last.main, last.before, (*last.after, chunk))
         else:
-            pending.append(chunk)
+            pending.append(chunk)  # a leading "Wenn …," belongs to the main clause after it
     if pending:
         if result:
             last = result[-1]
-            result[-1] = Unit(sent, last.main, last.before, (*last.after, *pending))
+            result[-1] = Unit(sentence, last.main, last.before, (*last.after, *pending))
         else:
-            result.append(Unit(sent, pending[0], (), tuple(pending[1:])))
+            result.append(Unit(sentence, pending[0], (), tuple(pending[1:])))
     return result
 
 
-def _leads_next(chunks: list[Chunk], chunk: Chunk) -> bool:
-    """A subordinate chunk at the very start of a sentence leads the following main clause."""
-    return chunks.index(chunk) == 0
-
-
-def split_coordinated(doc: Doc, unit: Unit, verb_forms: frozenset[str],
+def split_coordinated(tokens: Tokens, unit: Unit, verb_forms: frozenset[str],
                       deadline_spans: Sequence[tuple[int, int]]) -> list[Unit]:
     """Split "wir kümmern uns umgehend … und schicken Ihnen diese Woche …" into two units.
 
@@ -223,12 +214,10 @@ def split_coordinated(doc: Doc, unit: Unit, verb_forms: frozenset[str],
     """
     main = unit.main
     for i in range(main.start + 2, main.end - 1):
-        if doc[i].lower_ != "und" or not is_verb(doc[i + 1], verb_forms):
+        if tokens.lower[i] != "und" or not is_verb(tokens, i + 1, verb_forms):
             continue
-        left = (doc[main.start].idx, doc[i].idx)
-        right = (doc[i + 1].idx, doc[main.end - 1].idx + len(doc[main.end - 1].text))
-        inside = [any(lo <= a and b <= hi for a, b in deadline_spans) for lo, hi in (left, right)]
-        if all(inside):
+        sides = ((tokens.start[main.start], tokens.start[i]), (tokens.start[i + 1], tokens.end[main.end - 1]))
+        if all(any(lo <= a and b <= hi for a, b in deadline_spans) for lo, hi in sides):
             first = Unit(unit.sentence, Chunk(main.start, i, "main"), unit.before, ())
             second = Unit(unit.sentence, Chunk(i + 1, main.end, "main"), (), unit.after)
             return [first, second]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lexicon import Lexicon, Verb
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Token
+    from spacy.tokens import Doc
 
 # Prefixes that take no "ge-" in the participle (bestellen -> bestellt, erledigen -> erledigt).
 INSEPARABLE = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer", "über", "hinter", "wider")
@@ -17,14 +18,6 @@ INSEPARABLE = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer", "über", "h
 
 # Characters after which the next word starts a sentence (or a line) and may be capitalised anyway.
 SENTENCE_STARTERS = frozenset({".", "!", "?", ":", "\n", "-", "–", "(", "\"", "„", "“", "»"})
-
-
-def is_noun_like(token: Token) -> bool:
-    """A capitalised word inside a sentence is a noun ("120 Zusagen"), not a verb form."""
-    if not token.text[:1].isupper() or token.is_upper or token.i == 0:
-        return False
-    prev = token.doc[token.i - 1]
-    return not ("\n" in prev.whitespace_ or prev.is_space or prev.text[-1:] in SENTENCE_STARTERS)
 
 
 def _stem(infinitive: str) -> str:
@@ -73,21 +66,76 @@ def lemma_table(lexicon: Lexicon) -> dict[str, str]:
     return table
 
 
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Per-token attributes of one Doc as plain lists, read once (spaCy Token objects are slow to create)."""
+
+    text: list[str]
+    lower: list[str]
+    start: list[int]          # character offset of each token
+    end: list[int]            # character offset after each token
+    space: list[str]          # whitespace after each token
+    is_space: list[bool]
+    is_punct: list[bool]
+    lemma: list[str]          # verb lemma, else the lower-case form
+    noun: list[bool]          # capitalised inside a sentence: a noun, never a verb form
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def chars(self, start: int, end: int) -> tuple[int, int]:
+        """Character range of tokens [start, end)."""
+        return self.start[start], self.end[end - 1]
+
+    def breaks_line(self, i: int) -> bool:
+        """True when a line break follows token i (in its whitespace or as the next token)."""
+        return "\n" in self.space[i] or (i + 1 < len(self.text) and self.is_space[i + 1]
+                                          and "\n" in self.text[i + 1])
+
+
+TOKENS_KEY = "versprochen.tokens"
+
+
+def tokens_of(doc: Doc) -> Tokens:
+    """The token table the pipeline stored on `doc`."""
+    tokens: Tokens = doc.user_data[TOKENS_KEY]
+    return tokens
+
+
+def _table_for(doc: Doc, lemmas: dict[str, str]) -> Tokens:
+    text, lower, start, end, space, is_space, is_punct, lemma, nouns = [], [], [], [], [], [], [], [], []
+    previous_ends = True  # the first word of a line or sentence may be capitalised without being a noun
+    for tok in doc:
+        word, low, ws = tok.text, tok.lower_, tok.whitespace_
+        idx = tok.idx
+        text.append(word)
+        lower.append(low)
+        start.append(idx)
+        end.append(idx + len(word))
+        space.append(ws)
+        sp = tok.is_space
+        is_space.append(sp)
+        is_punct.append(tok.is_punct)
+        noun = word[:1].isupper() and not previous_ends and not word.isupper()
+        lemma.append(low if noun else lemmas.get(low, low))
+        nouns.append(noun)
+        previous_ends = sp or "\n" in ws or word[-1:] in SENTENCE_STARTERS
+    return Tokens(text, lower, start, end, space, is_space, is_punct, lemma, nouns)
+
+
 def make_nlp(lexicon: Lexicon, extra_lemmas: Iterable[tuple[str, str]] = ()) -> Language:
-    """Build the blank German pipeline with a lookup lemmatizer fed from the lexicon."""
+    """Build the blank German pipeline with a component that stores the token table and verb lemmas."""
     import spacy
     from spacy.language import Language as SpacyLanguage
 
     table = lemma_table(lexicon)
     table.update(extra_lemmas)
     nlp = spacy.blank("de")
-    component = f"versprochen_lemmas_{id(table)}"
+    component = f"versprochen_tokens_{id(table)}"
 
     @SpacyLanguage.component(component)
-    def set_lemmas(doc):  # type: ignore[no-untyped-def]
-        for token in doc:
-            lower = token.lower_
-            token.lemma_ = lower if is_noun_like(token) else table.get(lower, lower)
+    def store_tokens(doc):  # type: ignore[no-untyped-def]
+        doc.user_data[TOKENS_KEY] = _table_for(doc, table)
         return doc
 
     nlp.add_pipe(component)

@@ -11,7 +11,16 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-    from server.engine.promises import PhraseMatches
+
+class PhraseMatches:
+    """Phrase matches of one Doc, queryable by token range."""
+
+    def __init__(self, found: list[tuple[Rule, int, int]]) -> None:
+        self.found = found
+
+    def within(self, start: int, end: int) -> list[tuple[Rule, int, int]]:
+        """Matches lying fully inside tokens [start, end)."""
+        return [m for m in self.found if m[1] >= start and m[2] <= end]
 
 
 class PhraseIndex:
@@ -30,8 +39,6 @@ class PhraseIndex:
 
     def matches(self, doc: Doc) -> PhraseMatches:
         """(rule, start token, end token) for every phrase occurrence in `doc`."""
-        from server.engine.promises import PhraseMatches
-
         found = []
         for mid, start, end in self.matcher(doc):
             rule = self.rules[mid]

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from lexicon import Lexicon, Rule, load_grammar
 from server.engine import deadlines as deadline_rules
-from server.engine.clauses import Unit, is_verb, sentences, split_coordinated, units
+from server.engine.clauses import Chunk, Unit, is_verb, sentences, split_coordinated, units
 from server.engine.deadlines import DeadlineFinder
-from server.engine.nlp import is_noun_like, verb_forms
-from server.engine.phrases import PhraseIndex
+from server.engine.nlp import Tokens, tokens_of, verb_forms
+from server.engine.phrases import PhraseIndex, PhraseMatches
 from server.engine.types import Deadline, Promise, Risk, Severity, Trigger
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc
 
 GRAMMAR = load_grammar()
 FIRST_PERSON = GRAMMAR["first_person"]
@@ -52,7 +53,6 @@ class Candidate:
     kind: str
     start_tok: int
     end_tok: int
-    fired: set[str] = field(default_factory=set)
 
 
 class PromiseFinder:
@@ -95,88 +95,89 @@ class PromiseFinder:
 
     def find_traced(self, doc: Doc, sent: datetime) -> tuple[list[Promise], set[str]]:
         """Promises plus the names of every rule that fired (for the lexicon's example tests)."""
+        tokens = tokens_of(doc)
+        text = doc.text  # spaCy joins the tokens on every access: read it once
         matches = self.phrases.matches(doc)
-        found_deadlines = self.deadlines.find(doc.text, sent)
+        found = self.deadlines.find(text, sent)
+        spans = [(d.start, d.end) for d in found]
         promises: list[Promise] = []
         fired: set[str] = set()
-        for sentence in sentences(doc):
-            if sentence.text.rstrip().endswith("?"):
+        for sentence in sentences(tokens):
+            a, b = tokens.chars(*sentence)
+            if text[a:b].rstrip().endswith("?"):
                 continue
-            spans = [(d.start, d.end) for d in found_deadlines]
-            sentence_units = [part for unit in units(sentence, self.verb_forms, spans)
-                              for part in split_coordinated(doc, unit, self.verb_forms, spans)]
             candidates: list[Candidate] = []
-            for unit in sentence_units:
-                cand = self._classify(doc, unit, matches, found_deadlines, sent, fired)
-                if cand is None:
-                    continue
-                if candidates and self._refers_back(doc, cand):
-                    candidates[-1].kind = "explicit"  # "…, das kann ich Ihnen versprechen"
-                    continue
-                candidates.append(cand)
-            for cand, (start_tok, end_tok) in zip(candidates, _merge_spans(sentence, candidates), strict=True):
+            for whole in units(tokens, sentence, self.verb_forms, spans):
+                for unit in split_coordinated(tokens, whole, self.verb_forms, spans):
+                    cand = self._classify(tokens, unit, matches, found, sent, fired)
+                    if cand is None:
+                        continue
+                    if candidates and self._refers_back(tokens, cand):
+                        candidates[-1].kind = "explicit"  # "…, das kann ich Ihnen versprechen"
+                        continue
+                    candidates.append(cand)
+            for cand, (start_tok, end_tok) in zip(candidates, _merge_spans(tokens, sentence, candidates),
+                                                  strict=True):
                 cand.start_tok, cand.end_tok = start_tok, end_tok
-                promise = self._build(doc, cand, matches, found_deadlines, sent)
-                fired |= cand.fired | {promise.rule} | {t.rule for t in promise.triggers}
+                promise = self._build(text, tokens, cand, matches, found, sent)
+                fired |= {promise.rule} | {t.rule for t in promise.triggers}
                 promises.append(promise)
         return promises, fired
 
     # -- classification -------------------------------------------------------------------------
 
-    def _classify(self, doc: Doc, unit: Unit, matches: PhraseMatches, found: Sequence[Deadline],
+    def _classify(self, tokens: Tokens, unit: Unit, matches: PhraseMatches, found: Sequence[Deadline],
                   sent: datetime, fired: set[str]) -> Candidate | None:
-        main = doc[unit.main.start:unit.main.end]
-        core = doc[unit.main.start:unit.end]
-        words = {t.lower_ for t in core}
-        if any(doc[c.start:c.end].text.strip(" ,.!").lower() in TAG_WORDS for c in unit.after):
+        main = unit.main
+        words = set(tokens.lower[main.start:unit.end])
+        if any(_chunk_text(tokens, c) in TAG_WORDS for c in unit.after):
             return Candidate(unit, self.commit_rule, "explicit", unit.start, unit.end)
-        excluded = self._exclusions(main, matches)
+        excluded = self._exclusions(tokens, main.start, main.end, matches)
         if excluded:
             fired |= excluded
             return None
-        deadline = _first_in(found, unit.sentence.doc[unit.start:unit.end])
+        deadline = _first_in(found, *tokens.chars(unit.start, unit.end))
         future = _is_future(deadline, sent)
-        past = _is_past(main, deadline)
-        first = bool(words & FIRST_PERSON)
-        if first:
-            return self._first_person(unit, main, core, matches, future, past)
-        lemmas = _verb_lemmas(main)
-        if "Sie" in {t.text for t in main[1:]} | ({main[0].text} if len(main) else set()) and (
-            lemmas & self.receive_lemmas) and not past and not (words & PERFECT_AUX):
+        past = _is_past(tokens, main.start, main.end, deadline)
+        if words & FIRST_PERSON:
+            return self._first_person(tokens, unit, matches, future, past)
+        lemmas = _verb_lemmas(tokens, main.start, main.end)
+        if "Sie" in tokens.text[main.start:main.end] and lemmas & self.receive_lemmas and not past and not (
+                words & PERFECT_AUX):
             return Candidate(unit, self.receive_rule, "explicit", unit.start, unit.end)
-        return self._third_person(unit, main, matches, deadline, future, past)
+        return self._third_person(tokens, unit, matches, future, past)
 
-    def _refers_back(self, doc: Doc, cand: Candidate) -> bool:
+    def _refers_back(self, tokens: Tokens, cand: Candidate) -> bool:
         """A promise frame about the clause before it ("das garantiere ich Ihnen", "darauf …")."""
-        main = doc[cand.unit.main.start:cand.unit.main.end]
-        head = main[0].lower_ if len(main) else ""
-        return head in BACK_REFERENCES and bool(_verb_lemmas(main) & self.frame_lemmas)
+        main = cand.unit.main
+        return tokens.lower[main.start] in BACK_REFERENCES and bool(
+            _verb_lemmas(tokens, main.start, main.end) & self.frame_lemmas)
 
-    def _exclusions(self, main: Span, matches: PhraseMatches) -> set[str]:
+    def _exclusions(self, tokens: Tokens, start: int, end: int, matches: PhraseMatches) -> set[str]:
         out = set()
-        for rule, _start, end in matches.within(main.start, main.end):
+        for rule, _a, b in matches.within(start, end):
             if rule.kind != "modifier" or rule.option("effect") != "exclude":
                 continue
-            after = main.doc[end].lower_ if end < len(main.doc) else ""
+            after = tokens.lower[b] if b < len(tokens) else ""
             if after in self.except_after.get(rule.name, frozenset()):
                 continue
             out.add(rule.name)
         return out
 
-    def _first_person(self, unit: Unit, main: Span, core: Span, matches: PhraseMatches,
+    def _first_person(self, tokens: Tokens, unit: Unit, matches: PhraseMatches,
                       future: bool, past: bool) -> Candidate | None:
-        lemmas = _verb_lemmas(core)
-        main_words = {t.lower_ for t in main}
+        main = unit.main
+        lemmas = _verb_lemmas(tokens, main.start, unit.end)
+        main_words = set(tokens.lower[main.start:main.end])
         scheduled = bool(main_words & SCHEDULED)
         if past and not (scheduled and future):
             return None
-        can = bool(main_words & MODAL_CAN)
-        kind = "implicit" if can or scheduled else "explicit"
-        if lemmas & self.frame_lemmas or (lemmas & self.commit_lemmas - {"müssen"}):
+        kind = "implicit" if main_words & MODAL_CAN or scheduled else "explicit"
+        if lemmas & self.frame_lemmas or lemmas & self.commit_lemmas:
             if main_words & MODAL_MUST and not future:
                 return None  # "die muss ich erst einscannen": an explanation, not a commitment
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
-        if future and any(is_verb(t, self.verb_forms) for t in main):
+        if future and any(is_verb(tokens, i, self.verb_forms) for i in range(main.start, main.end)):
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
         in_main = matches.within(main.start, main.end)
         if any(r.kind == "implicit" for r, _, _ in in_main) and (future or any(
@@ -184,42 +185,41 @@ class PromiseFinder:
             return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)  # "Wir sind … erreichbar"
         return None
 
-    def _third_person(self, unit: Unit, main: Span, matches: PhraseMatches, deadline: Deadline | None,
+    def _third_person(self, tokens: Tokens, unit: Unit, matches: PhraseMatches,
                       future: bool, past: bool) -> Candidate | None:
-        words = [t.lower_ for t in main]
+        main = unit.main
+        words = tokens.lower[main.start:main.end]
         word_set = set(words)
-        if "leider" in word_set or ("Sie" in {t.text for t in main[1:]} and word_set & (MODAL_CAN | {"müssen"})):
+        customer_duty = "Sie" in tokens.text[main.start + 1:main.end] and word_set & (MODAL_CAN | MODAL_MUST)
+        if "leider" in word_set or customer_duty:
             return None
-        implicit_hits = [r for r, _, _ in matches.within(main.start, main.end) if r.kind == "implicit"]
-        absolute = any(r.option("effect") == "high" and r.name == "AbsoluteWords"
-                       for r, _, _ in matches.within(main.start, main.end))
+        in_main = matches.within(main.start, main.end)
+        implicit_hits = [r for r, _, _ in in_main if r.kind == "implicit"]
+        absolute = any(r.name == "AbsoluteWords" for r, _, _ in in_main)
         scheduled = bool(word_set & SCHEDULED)
         if past and not ((scheduled or implicit_hits) and future):
             return None
-        has_verb = any(is_verb(t, self.verb_forms) for t in main)
-        if not has_verb:
+        if not any(is_verb(tokens, i, self.verb_forms) for i in range(main.start, main.end)):
             return None
-        future_passive = bool(word_set & FUTURE_AUX) and any(
-            PARTICIPLE.match(w) or w in RESULT_PARTICIPLES for w in words) and "worden" not in word_set
-        staff = any(w in self.staff for w in words) and bool(_verb_lemmas(main) & (
+        future_passive = bool(word_set & FUTURE_AUX) and "worden" not in word_set and any(
+            PARTICIPLE.match(w) or w in RESULT_PARTICIPLES for w in words)
+        staff = bool(word_set & self.staff) and bool(_verb_lemmas(tokens, main.start, main.end) & (
             self.implicit_lemmas | self.commit_lemmas))
-        if (future and (has_verb or implicit_hits)) or (implicit_hits and (absolute or future)) or (
-            future_passive and (future or word_set & RESULT_PARTICIPLES)) or absolute or staff:
+        if future or absolute or staff or (future_passive and word_set & RESULT_PARTICIPLES):
             return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)
         return None
 
     # -- building the finding -------------------------------------------------------------------
 
-    def _build(self, doc: Doc, cand: Candidate, matches: PhraseMatches, found: Sequence[Deadline],
-               sent: datetime) -> Promise:
-        span = doc[cand.start_tok:cand.end_tok]
-        start, end = span.start_char, span.end_char
-        own = doc[cand.unit.start:cand.unit.end]
-        deadline = _first_in(found, own) or _first_in(found, span)
-        inside = matches.within(span.start, span.end)
+    def _build(self, text: str, tokens: Tokens, cand: Candidate, matches: PhraseMatches,
+               found: Sequence[Deadline], sent: datetime) -> Promise:
+        start, end = tokens.chars(cand.start_tok, cand.end_tok)
+        own = tokens.chars(cand.unit.start, cand.unit.end)
+        deadline = _first_in(found, *own) or _first_in(found, start, end)
+        inside = matches.within(cand.start_tok, cand.end_tok)
         # Words inside "wie versprochen" and similar markers do not grade the promise.
         masked = [(a, b) for rule, a, b in inside if rule.option("masks_triggers")]
-        triggers = [Trigger(rule.name, doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), doc[a:b].text)
+        triggers = [Trigger(rule.name, tokens.start[a], tokens.end[b - 1], text[tokens.start[a]:tokens.end[b - 1]])
                     for rule, a, b in inside
                     if rule.kind == "modifier" and rule.option("effect") in ("high", "low")
                     and not any(ma <= a and b <= mb for ma, mb in masked)]
@@ -227,7 +227,7 @@ class PromiseFinder:
             tight = self.lexicon.rules.get("TightDeadlines")
             if tight is not None:
                 triggers.append(Trigger(tight.name, deadline.start, deadline.end, deadline.text))
-        risk, deciding = _grade(triggers, cand.kind, self.lexicon)
+        risk, deciding = _grade(triggers, self.lexicon)
         rule = cand.rule
         message_rule = self.lexicon.rules.get(deciding.rule) if deciding else None
         message = (message_rule.message.replace("{trigger}", deciding.text)
@@ -236,13 +236,14 @@ class PromiseFinder:
         severity = Severity(self.lexicon.severity(rule, SEVERITY_BY_RISK[risk].value)) \
             if rule.name in self.lexicon.severity_overrides else SEVERITY_BY_RISK[risk]
         return Promise(
-            start=start, end=end, text=doc.text[start:end], kind=cand.kind,  # type: ignore[arg-type]
+            start=start, end=end, text=text[start:end], kind=cand.kind,  # type: ignore[arg-type]
             risk=risk, rule=rule.name, message=message, reason=reason, severity=severity,
-            deadline=deadline, triggers=tuple(triggers), object=_object_of(own, deadline),
+            deadline=deadline, triggers=tuple(triggers),
+            object=_object_of(tokens, cand.unit.start, cand.unit.end, deadline),
         )
 
 
-def _grade(triggers: Sequence[Trigger], kind: str, lexicon: Lexicon) -> tuple[Risk, Trigger | None]:
+def _grade(triggers: Sequence[Trigger], lexicon: Lexicon) -> tuple[Risk, Trigger | None]:
     """Risk from the triggers: a hedge wins, then absolute words, then conditions, then third parties."""
     by_rule: dict[str, Trigger] = {}
     for t in triggers:
@@ -258,32 +259,38 @@ def _grade(triggers: Sequence[Trigger], kind: str, lexicon: Lexicon) -> tuple[Ri
     return "medium", None
 
 
-def _merge_spans(sentence: Span, candidates: Sequence[Candidate]) -> list[tuple[int, int]]:
+def _merge_spans(tokens: Tokens, sentence: tuple[int, int],
+                 candidates: Sequence[Candidate]) -> list[tuple[int, int]]:
     """Each promise's token span, widened over the non-promise clauses of its sentence next to it."""
     spans = []
     for n, cand in enumerate(candidates):
-        start = cand.unit.start if n else sentence.start
-        end = candidates[n + 1].unit.start if n + 1 < len(candidates) else sentence.end
-        # Leading material before the first promise belongs to it only when it is in the same unit run.
-        spans.append((start, end))
-    return [_trim(sentence.doc, a, b) for a, b in spans]
+        start = cand.unit.start if n else sentence[0]
+        end = candidates[n + 1].unit.start if n + 1 < len(candidates) else sentence[1]
+        spans.append(_trim(tokens, start, end))
+    return spans
 
 
-def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
-    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space) and doc[end - 1].text not in ")”":
+def _trim(tokens: Tokens, start: int, end: int) -> tuple[int, int]:
+    while end > start and (tokens.is_punct[end - 1] or tokens.is_space[end - 1]) \
+            and tokens.text[end - 1] not in ")”":
         end -= 1
-    while start < end and (doc[start].is_punct or doc[start].is_space):
+    while start < end and (tokens.is_punct[start] or tokens.is_space[start]):
         start += 1
     return start, end
 
 
-def _verb_lemmas(span: Span) -> set[str]:
-    """Lemmas of the tokens in a span that are not nouns."""
-    return {t.lemma_ for t in span if not is_noun_like(t)}
+def _chunk_text(tokens: Tokens, chunk: Chunk) -> str:
+    words = [tokens.lower[i] for i in range(chunk.start, chunk.end) if not tokens.is_punct[i]]
+    return " ".join(words)
 
 
-def _first_in(found: Iterable[Deadline], span: Span) -> Deadline | None:
-    a, b = span.start_char, span.end_char
+def _verb_lemmas(tokens: Tokens, start: int, end: int) -> set[str]:
+    """Lemmas of the tokens in [start, end) that are not nouns ("120 Zusagen" is no "zusagen")."""
+    noun = tokens.noun
+    return {lemma for i, lemma in enumerate(tokens.lemma[start:end], start) if not noun[i]}
+
+
+def _first_in(found: Iterable[Deadline], a: int, b: int) -> Deadline | None:
     return next((d for d in found if d.start >= a and d.end <= b), None)
 
 
@@ -298,42 +305,33 @@ def _is_future(deadline: Deadline | None, sent: datetime) -> bool:
     return isinstance(due, date) and due >= sent.date()
 
 
-def _is_past(main: Span, deadline: Deadline | None = None) -> bool:
+def _is_past(tokens: Tokens, start: int, end: int, deadline: Deadline | None = None) -> bool:
     """Past or perfect tense, judged on the coordinated part that holds the deadline if there is one."""
-    tokens = list(main)
-    cuts = [n for n, t in enumerate(tokens) if t.lower_ in ("und", "sowie")]
-    if deadline is not None and cuts:
-        parts = [tokens[a + 1 if a else 0:b] for a, b in zip([0, *cuts], [*cuts, len(tokens)], strict=True)]
-        tokens = next((p for p in parts if p and p[0].idx <= deadline.start < p[-1].idx + len(p[-1].text)),
-                      tokens)
-    words = [t.lower_ for t in tokens]
-    if set(words) & PAST_ONLY:
+    lo, hi = start, end
+    if deadline is not None:
+        cuts = [i for i in range(start, end) if tokens.lower[i] in ("und", "sowie")]
+        bounds = [start - 1, *cuts, end]
+        for a, b in itertools.pairwise(bounds):
+            if a + 1 < b and tokens.start[a + 1] <= deadline.start < tokens.end[b - 1]:
+                lo, hi = a + 1, b
+                break
+    words = tokens.lower[lo:hi]
+    word_set = set(words)
+    if word_set & PAST_ONLY:
         return True
-    if set(words) & FUTURE_AUX:
+    if word_set & FUTURE_AUX:
         return False  # "ist bekannt und wird … behoben": the future part decides
-    if set(words) & PERFECT_AUX:
+    if word_set & PERFECT_AUX:
         return any(PARTICIPLE.match(w) and w not in SCHEDULED for w in words)
     return False
 
 
-def _object_of(span: Span, deadline: Deadline | None) -> str | None:
+def _object_of(tokens: Tokens, start: int, end: int, deadline: Deadline | None) -> str | None:
     """What was promised: the first noun after a determiner outside the deadline phrase."""
-    prev = ""
-    for tok in span:
-        inside = deadline is not None and deadline.start <= tok.idx < deadline.end
-        if (not inside and tok.text[:1].isupper() and tok.is_alpha and tok.lower_ not in NOT_OBJECTS
-                and prev in DETERMINERS and tok.i != span.start):
-            return tok.text
-        prev = tok.lower_
+    for i in range(start + 1, end):
+        word = tokens.text[i]
+        inside = deadline is not None and deadline.start <= tokens.start[i] < deadline.end
+        if (not inside and word[:1].isupper() and word.isalpha() and tokens.lower[i] not in NOT_OBJECTS
+                and tokens.lower[i - 1] in DETERMINERS):
+            return word
     return None
-
-
-class PhraseMatches:
-    """Phrase matches of one Doc, queryable by token range."""
-
-    def __init__(self, found: list[tuple[Rule, int, int]]) -> None:
-        self.found = found
-
-    def within(self, start: int, end: int) -> list[tuple[Rule, int, int]]:
-        """Matches lying fully inside tokens [start, end)."""
-        return [m for m in self.found if m[1] >= start and m[2] <= end]
