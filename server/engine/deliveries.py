@@ -47,6 +47,34 @@ class Found:
     last: int
 
 
+class Scope:
+    """Blockers of one clause, read per coordinated part.
+
+    "Ihre Bestellung ist auf dem Weg zu Ihnen und kommt voraussichtlich am Dienstag an": the hedge belongs
+    to the second part, the report in the first stands. A part starts at "und"/"aber"/"sondern" followed
+    by a word that is no article, preposition or other function word (a verb, mostly).
+    """
+
+    def __init__(self, words: list[str], blocks: list[Match]) -> None:
+        self.blocks = blocks
+        self.part: list[int] = []
+        part = 0
+        for k, word in enumerate(words):
+            after = words[k + 1] if k + 1 < len(words) else ""
+            if word in ("und", "aber", "sondern", "doch") and after and after not in FUNCTION_WORDS:
+                part += 1
+            self.part.append(part)
+
+    def around(self, positions: Iterable[int]) -> dict[str, list[Match]]:
+        """Blockers by tag in the parts that hold `positions` (the whole clause when there are none)."""
+        parts = {self.part[k] for k in positions}
+        out: dict[str, list[Match]] = {}
+        for m in self.blocks:
+            if not parts or self.part[m.start] in parts:
+                out.setdefault(m.pattern.tag, []).append(m)
+        return out
+
+
 class DeliveryFinder:
     """Finds hand-overs ("Anbei erhalten Sie das Angebot") and done reports in a paragraph."""
 
@@ -55,7 +83,10 @@ class DeliveryFinder:
                 ("handover", "performative"), ("handover", "sending_verbs"), ("sent", "phrases"),
                 ("done", "phrases"), ("phrased", "present_verbs"))
     BLOCKERS = ("negation", "request", "request_exceptions", "thanks", "hedge", "modal", "general", "mistake",
-                "future", "not_future")
+                "internal", "earlier", "future", "not_future")
+    # Trigger lists in the order they are tried.
+    ORDER = ("handover.confirmations", "handover.phrases", "handover.channel", "handover.performative",
+             "sent.phrases", "done.phrases")
 
     def __init__(self, lexicon: Lexicon, nlp: Language) -> None:
         self.lexicon = lexicon
@@ -78,7 +109,7 @@ class DeliveryFinder:
         self.skip_nouns = frozenset(option_list(base, "skip_nouns"))
         self.dated_nouns = frozenset(option_list(base, "dated_nouns"))
         sent = next(iter(roles.get("sent", [])), None)
-        self.earlier = PatternSet(compile_pattern(p, sent) for p in option_list(sent, "earlier"))
+        self.earlier = PatternSet(compile_pattern(p, sent, "earlier_recent") for p in option_list(sent, "earlier"))
         self.earlier_weak = frozenset(option_list(sent, "earlier_weak"))
         self.now = frozenset(option_list(sent, "now"))
         self.arrival = frozenset(option_list(sent, "arrival_questions"))
@@ -168,14 +199,11 @@ class DeliveryFinder:
         phrased = "" in free
         # "kann abgeholt werden" is a passive infinitive, not the future tense.
         free = ["" if w == "werden" and k and _participle(free[k - 1]) else w for k, w in enumerate(free)]
-        blocks: dict[str, list[Match]] = {}
-        for m in self.blockers.find(free):
-            blocks.setdefault(m.pattern.tag, []).append(m)
         prev = segs[n - 1] if n and segs[n - 1].sentence == seg.sentence else None
         last = n + 1 == len(segs) or segs[n + 1].sentence != seg.sentence
-        if self._blocked(seg, free, blocks, prev, last):
+        if self._asks_or_waits(seg, free, prev, last):
             return None
-        trigger = self._trigger(segs, n, free, blocks, phrased)
+        trigger = self._trigger(segs, n, free, phrased)
         if trigger is None:
             return None
         rule, markers = trigger
@@ -189,15 +217,10 @@ class DeliveryFinder:
             obj = self._object(segs[first], set(), segs[first].words)
         return Found(rule, phrased, obj, first, n) if obj else None
 
-    def _blocked(self, seg: Segment, free: list[str], blocks: dict[str, list[Match]], prev: Segment | None,
-                 last: bool) -> bool:
-        """Negations, requests, questions, conditions, hedges and general statements are no deliveries."""
+    def _asks_or_waits(self, seg: Segment, free: list[str], prev: Segment | None, last: bool) -> bool:
+        """Questions and conditions ("Ist die Rechnung fertig?", "Sobald …", "Ich hoffe, dass …")."""
         opener = next((w for w in free if w), "")
         if opener in self.conditional or (seg.question and (last or opener in self.question_starts)):
-            return True
-        if any(k in blocks for k in ("negation", "hedge", "modal", "general", "mistake")):
-            return True
-        if "request" in blocks and "request_exceptions" not in blocks:
             return True
         if opener != "dass" or prev is None:
             return False
@@ -205,13 +228,19 @@ class DeliveryFinder:
         main = {m.pattern.tag for m in self.blockers.find(prev.words)}
         return prev.words[0] in self.conditional or bool(main & {"negation", "hedge", "modal", "request"})
 
-    def _trigger(self, segs: list[Segment], n: int, free: list[str], blocks: dict[str, list[Match]],
+    @staticmethod
+    def _negated(blocks: dict[str, list[Match]]) -> bool:
+        """Negations, requests, hedges, general statements, mistakes and internal steps are no deliveries."""
+        if any(k in blocks for k in ("negation", "hedge", "modal", "general", "mistake", "internal")):
+            return True
+        return "request" in blocks and "request_exceptions" not in blocks
+
+    def _trigger(self, segs: list[Segment], n: int, free: list[str],
                  phrased: bool) -> tuple[Rule, set[int]] | None:
         """The rule that makes clause n a delivery and the positions of its marker words."""
         seg = segs[n]
         tense = "past" if any(w in PAST_AUX for w in free) else (
             "present" if any(w in PRESENT_AUX for w in free) else None)
-        future = tense != "past" and self._is_future(seg, blocks)
         # "Wie besprochen, hier die …": the clause starts after a leading marker for "^hier".
         lead = next((k for k, w in enumerate(free) if w), len(free))
         hits: dict[str, list[Match]] = {}
@@ -219,31 +248,38 @@ class DeliveryFinder:
             # A hand-over may lean on the marker ("hier wie versprochen der …"), a report may not.
             if m.pattern.tag.startswith("handover.") or all(free[k] for k in m.positions):
                 hits.setdefault(m.pattern.tag, []).append(m)
-        theirs = "thanks" in blocks  # "Danke für die Fotos im Anhang": their attachment, not ours
-        promised = future and "handover.sending_verbs" in hits
-        for tag, blocked in (("handover.confirmations", False), ("handover.phrases", theirs),
-                             ("handover.channel", theirs or promised), ("handover.performative", future)):
-            for m in hits.get(tag, []) if not blocked else []:
-                if m.pattern.rule and self._hier_ok(seg, lead, m):
-                    return m.pattern.rule, set(m.positions)
+        scope = Scope(free, [*self.blockers.find(free), *self.earlier.find(free)])
         perfect = any(w in PERFECT_AUX for w in free)
         customer = perfect and not any(w in FIRST_PERSON for w in free) and any(
             t in SECOND_PERSON for t in seg.texts)
         nxt = segs[n + 1] if n + 1 < len(segs) and segs[n + 1].sentence == seg.sentence else None
         waits = nxt is not None and nxt.words[0] in self.conditional_after
-        if not (future or customer or waits):
-            for tag in ("sent.phrases", "done.phrases"):
-                for m in hits.get(tag, []):
-                    if m.pattern.rule is None or (len(m.positions) == 1 and tense is None):
-                        continue
-                    if tag == "sent.phrases" and self._earlier(segs, n, free, perfect):
-                        continue
-                    return m.pattern.rule, set(m.positions)
-        if phrased and self.phrased_rule is not None and not future:
+        for tag in self.ORDER:
+            for m in hits.get(tag, []):
+                blocks = scope.around(m.positions)
+                future = tense != "past" and self._is_future(seg, blocks)
+                if m.pattern.rule is None or self._negated(blocks):
+                    continue
+                if tag.startswith("handover."):
+                    theirs = "thanks" in blocks  # "Danke für die Fotos im Anhang": their attachment
+                    promised = future and "handover.sending_verbs" in hits
+                    if not ((tag in ("handover.phrases", "handover.channel") and theirs)
+                            or (tag == "handover.channel" and promised)
+                            or (tag == "handover.performative" and future)) and self._hier_ok(seg, lead, m):
+                        return m.pattern.rule, set(m.positions)
+                    continue
+                if future or customer or waits or (len(m.positions) == 1 and tense is None):
+                    continue
+                if "earlier" in blocks or (tag == "sent.phrases" and (
+                        "earlier_recent" in blocks or self._earlier(segs, n, free, perfect))):
+                    continue
+                return m.pattern.rule, set(m.positions)
+        if phrased and self.phrased_rule is not None and not self._negated(scope.around(())):
+            blocks = scope.around(())
             verb = next(iter(hits.get("phrased.present_verbs", [])), None)
             perfect_like = tense and not customer and any(
                 _participle(w) for w in free if w not in FUNCTION_WORDS)
-            if verb or perfect_like:
+            if (verb or perfect_like) and not (tense != "past" and self._is_future(seg, blocks)):
                 return self.phrased_rule, set(verb.positions) if verb else set()
         return None
 
@@ -276,7 +312,7 @@ class DeliveryFinder:
     def _earlier(self, segs: list[Segment], n: int, free: list[str], perfect: bool) -> bool:
         """Whether a sending is one the text refers back to ("gestern geschickt – angekommen?")."""
         seg = segs[n]
-        if seg.question or self.earlier.first(free):
+        if seg.question:
             return True
         if perfect and any(w in self.earlier_weak for w in free) and not any(w in self.now for w in free):
             return True

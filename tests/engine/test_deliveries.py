@@ -85,6 +85,12 @@ POSITIVES = [
     ("Wie zugesagt ist Ihr Mietvertrag bis Ende 2027 verlängert.", "Mietvertrag", True),
     ("Der Befund Ihrer Blutuntersuchung liegt vor, bitte vereinbaren Sie einen Termin.", "Befund", False),
     ("Die Fotos vom Sommerfest stehen ab sofort im Elternportal zum Download bereit.", "Fotos", False),
+    ("Ihre Bestellung 48213 ist auf dem Weg zu Ihnen und kommt voraussichtlich am Dienstag an.", "Bestellung",
+     False),
+    ("Die Abrechnung ist fertig und wird Ihnen morgen zugeschickt.", "Abrechnung", False),
+    ("Die Bugs aus dem letzten Sprint sind gefixt, das Release geht morgen raus.", "Bugs", False),
+    ("Die Ersatzschlüssel sind nachgemacht, Sie können sie im Büro abholen.", "Ersatzschlüssel", False),
+    ("Die Schadensmeldung haben wir an die Versicherung weitergeleitet.", "Schadensmeldung", False),
 ]
 
 NEGATIVES = [
@@ -145,6 +151,10 @@ NEGATIVES = [
     "Guten Tag, wir haben Ihnen die Mahnung versehentlich geschickt, die Zahlung war bereits eingegangen.",
     "Es liegt ein Fehler in der Abrechnung vor.",
     "Ihr Antrag liegt uns vor.",
+    "Ihre Anfrage zur Finanzierung haben wir an unsere Kreditabteilung weitergeleitet.",
+    "Wir haben Ihre Steuernummer erhalten und im System hinterlegt.",
+    "Die defekte Pumpe haben wir bereits letzte Woche ausgetauscht, der Fehler hat eine andere Ursache.",
+    "Mit Schreiben vom 3. November haben wir Ihnen die Abrechnung bereits zugesandt.",
 ]
 
 
