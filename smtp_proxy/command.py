@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from smtp_proxy.pool import ExtractionStartError
-    from smtp_proxy.recorder import default_store_factory
+    from smtp_proxy.recorder import TrackerOpenError, default_store_factory
     from smtp_proxy.reminders import reminder_job
     from smtp_proxy.server import ProxyServer
 
@@ -126,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
     server = ProxyServer(settings, functools.partial(build_engine, str(Path.cwd())), store, reminder=reminder)
     try:
         asyncio.run(server.serve_until_signal())
-    except ExtractionStartError as exc:
-        print(f"versprochen proxy: Analyse konnte nicht starten: {exc}", file=sys.stderr)
+    except (ExtractionStartError, TrackerOpenError) as exc:
+        print(f"versprochen proxy: Start fehlgeschlagen (Analyse oder Tracker): {exc}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
         print(f"versprochen proxy: {settings.listen_host}:{settings.listen_port}: {exc.strerror or exc}",

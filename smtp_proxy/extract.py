@@ -55,6 +55,8 @@ class Extraction:
     facts: MailFacts | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    # Set for results of a worker process, which keeps the analysis until told the upstream's verdict.
+    ticket: int | None = None
 
     def header_bytes(self) -> bytes:
         """The one header line prepended to the message (ASCII, CRLF)."""

@@ -31,6 +31,10 @@ class Extractor(Protocol):
         """The extraction for one message."""
         ...
 
+    def settle(self, ticket: int, accepted: bool) -> None:
+        """The upstream's verdict for a message a worker analysed (it records accepted mail)."""
+        ...
+
 
 class ProxyHandler:
     """Extract, prepend one header, relay, answer with the upstream's verdict, then record."""
@@ -65,14 +69,19 @@ class ProxyHandler:
             return INTERNAL_ERROR
         mail_from = envelope.mail_from or ""
         extraction = await self.extractor.extract(raw, mail_from, list(envelope.rcpt_tos))
-        # Only a header line is prepended; the client's bytes follow untouched (DKIM stays valid).
-        data = extraction.header_bytes() + raw
-        verdict = await self.relay.send(
-            mail_from, envelope.rcpt_tos, data, smtputf8=envelope.smtp_utf8,
-            eight_bit="BODY=8BITMIME" in envelope.mail_options)
+        accepted = False
+        try:
+            # Only a header line is prepended; the client's bytes follow untouched (DKIM stays valid).
+            verdict = await self.relay.send(
+                mail_from, envelope.rcpt_tos, extraction.header_bytes() + raw, smtputf8=envelope.smtp_utf8,
+                eight_bit="BODY=8BITMIME" in envelope.mail_options)
+            accepted = verdict.accepted
+        finally:
+            # Also on errors and cancellation: the worker must learn the fate of its analysis.
+            if extraction.ticket is not None:
+                self.extractor.settle(extraction.ticket, accepted)
         self._count(extraction, verdict)
-        if verdict.accepted and self.recorder is not None and extraction.analysis is not None \
-                and extraction.facts is not None:
+        if accepted and self.recorder is not None and extraction.analysis is not None and extraction.facts:
             self.recorder.submit(extraction.facts, extraction.analysis)
         message_id = extraction.facts.message_id if extraction.facts else "?"
         log.info("%s von <%s> an %d Empfänger: %s [%s]", message_id, mail_from,

@@ -11,9 +11,11 @@ import asyncio
 import concurrent.futures as cf
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from smtp_proxy.extract import Analyzer, Extraction, analyze_message, failed
+from smtp_proxy.recorder import Store, StoreFactory
 from smtp_proxy.workers import AnalyzerFactory, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -29,8 +31,10 @@ class ExtractionPool:
     """Runs `analyze_message` off the event loop within `budget` seconds; never raises from `extract`."""
 
     def __init__(self, factory: AnalyzerFactory, *, workers: int, budget: float,
-                 hang_limit: float | None = None) -> None:
+                 hang_limit: float | None = None, store_factory: StoreFactory | None = None) -> None:
         self.factory = factory
+        # Only for worker processes: each records the mails it analysed (thread mode uses TrackerRecorder).
+        self.store_factory = store_factory
         self.workers = workers
         self.budget = budget
         # A job running this long is hung, not slow: its worker process is replaced.
@@ -38,6 +42,7 @@ class ExtractionPool:
         self._processes: WorkerPool | None = None
         self._thread: cf.ThreadPoolExecutor | None = None
         self._analyzer: Analyzer | None = None
+        self._final_counts = (0, 0)
 
     @property
     def restarts(self) -> int:
@@ -53,7 +58,7 @@ class ExtractionPool:
             except Exception as exc:
                 raise ExtractionStartError(f"{type(exc).__name__}: {exc}") from exc
             return
-        self._processes = WorkerPool(self.factory, self.workers, self.hang_limit)
+        self._processes = WorkerPool(self.factory, self.workers, self.hang_limit, self.store_factory)
         error = await self._processes.start()
         if error:
             raise ExtractionStartError(error)
@@ -67,6 +72,20 @@ class ExtractionPool:
         except Exception:
             log.exception("Analyse-Auftrag fehlgeschlagen")
             return failed("parse")
+
+    def settle(self, ticket: int, accepted: bool) -> None:
+        """Pass the upstream's verdict to the worker holding the analysis (it records accepted mail)."""
+        if self._processes is not None:
+            self._processes.settle(ticket, accepted)
+
+    def run_in_tracker(self, job: Callable[[Store], Any]) -> bool:
+        """Run a picklable `job(store)` on a worker's tracker thread; False without worker tracking."""
+        return self._processes is not None and self._processes.run_in_tracker(job)
+
+    @property
+    def recorded(self) -> tuple[int, int]:
+        """(recorded, failed) tracker writes of the worker processes."""
+        return self._processes.recorded if self._processes is not None else self._final_counts
 
     async def _in_process(self, raw: bytes, envelope_from: str, envelope_to: tuple[str, ...]) -> Extraction:
         assert self._processes is not None
@@ -92,6 +111,7 @@ class ExtractionPool:
         """Stop the workers (a thread still running a job is left to finish on its own)."""
         if self._processes is not None:
             await self._processes.close()
+            self._final_counts = self._processes.recorded
             self._processes = None
         if self._thread is not None:
             self._thread.shutdown(wait=False, cancel_futures=True)

@@ -1,14 +1,16 @@
-"""Records promises of accepted mails in the tracker, from one dedicated thread (one SQLite connection).
+"""Records promises of accepted mails in the tracker, from one thread (one SQLite connection).
 
 Recording happens after the upstream accepted the mail and never delays or fails the mail: the
 reply to the client does not wait for it, and errors are only logged. Jobs run first-in first-out
-so kept detection sees mails in the order they were sent.
+so kept detection sees mails in the order they were sent. With worker processes the same happens in
+each worker process (`worker_process.TrackerThread`), off the relay's core.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -38,15 +40,31 @@ class Store(Protocol):
 StoreFactory = Callable[[], Store]
 
 
+def open_store(path: Path | None) -> Store:
+    """Open the tracker database (the tracker's default path when `path` is None)."""
+    from server.tracker.store import TrackerStore
+
+    return TrackerStore(path if path is not None else TrackerStore.default_path())
+
+
 def default_store_factory(path: Path | None) -> StoreFactory:
-    """A factory opening the tracker database (the default path when `path` is None)."""
+    """A picklable factory opening the tracker database (it may run in a child process)."""
+    return functools.partial(open_store, path)
 
-    def open_store() -> Store:
-        from server.tracker.store import TrackerStore
 
-        return TrackerStore(path if path is not None else TrackerStore.default_path())
+class TrackerOpenError(RuntimeError):
+    """The tracker database cannot be opened at start-up; the message says why."""
 
-    return open_store
+
+def record_one(store: Store, facts: MailFacts, analysis: Analysis) -> bool:
+    """Record one accepted mail; False (and a log line) when the tracker refused."""
+    try:
+        ids = store.record_mail(to_sent_mail(facts), analysis)
+    except Exception:
+        log.exception("Zusagen von %s nicht im Tracker gespeichert", facts.message_id)
+        return False
+    log.debug("%s: %d neue Zusagen im Tracker", facts.message_id, len(ids))
+    return True
 
 
 def to_sent_mail(facts: MailFacts) -> Any:
@@ -59,12 +77,10 @@ def to_sent_mail(facts: MailFacts) -> Any:
 
 
 class TrackerRecorder:
-    """Queues `record_mail` calls onto one thread that owns the store."""
+    """Queues recordings onto one thread that owns the store."""
 
-    def __init__(self, store_factory: StoreFactory,
-                 convert: Callable[[MailFacts], Any] = to_sent_mail) -> None:
+    def __init__(self, store_factory: StoreFactory) -> None:
         self._factory = store_factory
-        self._convert = convert
         self._store: Store | None = None
         self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="versprochen-tracker")
         self._pending: set[asyncio.Future[None]] = set()
@@ -78,24 +94,22 @@ class TrackerRecorder:
 
     async def open(self) -> None:
         """Open the store now, so a bad database path stops the proxy at start-up, not per mail."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._get_store)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._get_store)
+        except Exception as exc:
+            raise TrackerOpenError(str(exc)) from exc
 
     def submit(self, facts: MailFacts, analysis: Analysis) -> None:
         """Record in the background; the caller does not wait."""
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._record, facts, analysis)
+        future = asyncio.get_running_loop().run_in_executor(self._executor, self._record, facts, analysis)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
     def _record(self, facts: MailFacts, analysis: Analysis) -> None:
-        try:
-            ids = self._get_store().record_mail(self._convert(facts), analysis)
-        except Exception:
+        if record_one(self._get_store(), facts, analysis):
+            self.recorded += 1
+        else:
             self.failures += 1
-            log.exception("Zusagen von %s nicht im Tracker gespeichert", facts.message_id)
-            return
-        self.recorded += 1
-        log.debug("%s: %d neue Zusagen im Tracker", facts.message_id, len(ids))
 
     async def run(self, job: Callable[[Store], T]) -> T:
         """Run `job(store)` on the tracker thread (reminder cycles share the store this way)."""

@@ -7,11 +7,11 @@ import contextlib
 import logging
 import signal
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from smtp_proxy.handler import ProxyHandler, ProxySMTP
 from smtp_proxy.pool import AnalyzerFactory, ExtractionPool
-from smtp_proxy.recorder import StoreFactory, TrackerRecorder
+from smtp_proxy.recorder import Store, StoreFactory, TrackerRecorder
 from smtp_proxy.relay import UpstreamRelay, close_idle
 from smtp_proxy.settings import ProxySettings
 
@@ -20,19 +20,23 @@ log = logging.getLogger(__name__)
 # Seconds a shutdown waits for messages being relayed right now before closing connections.
 SHUTDOWN_GRACE = 30.0
 
-ReminderJob = Callable[[TrackerRecorder], Awaitable[object]]
+# A picklable `job(store)`: it runs where the tracker's write connection lives.
+TrackerJob = Callable[[Store], object]
 
 
 class ProxyServer:
     """One running proxy: extraction workers, upstream relay, tracker recorder and the SMTP listener."""
 
     def __init__(self, settings: ProxySettings, analyzer_factory: AnalyzerFactory,
-                 store_factory: StoreFactory | None, *, reminder: ReminderJob | None = None) -> None:
+                 store_factory: StoreFactory | None, *, reminder: TrackerJob | None = None) -> None:
         self.settings = settings
-        self.pool = ExtractionPool(analyzer_factory, workers=settings.workers, budget=settings.extract_budget)
+        processes = settings.workers > 0
+        # With worker processes each worker records what it analysed; workers=0 keeps all in here.
+        self.pool = ExtractionPool(analyzer_factory, workers=settings.workers, budget=settings.extract_budget,
+                                   store_factory=store_factory if processes else None)
         self.relay = UpstreamRelay(settings.upstream_host, settings.upstream_port, timeout=settings.timeout,
                                    pool_size=settings.pool_size, local_hostname=settings.hostname)
-        self.recorder = TrackerRecorder(store_factory) if store_factory is not None else None
+        self.recorder = TrackerRecorder(store_factory) if store_factory is not None and not processes else None
         self.handler = ProxyHandler(self.relay, self.pool, self.recorder)
         self.reminder = reminder
         self._server: asyncio.Server | None = None
@@ -66,13 +70,19 @@ class ProxyServer:
                  self.port, self.settings.upstream_host, self.settings.upstream_port)
 
     async def _remind_loop(self, every: float) -> None:
-        assert self.reminder is not None and self.recorder is not None
         while True:
             await asyncio.sleep(every)
             try:
-                await self.reminder(self.recorder)
+                await self.run_tracker_job(self.reminder)
             except Exception:
                 log.exception("Erinnerungslauf fehlgeschlagen")
+
+    async def run_tracker_job(self, job: TrackerJob | None) -> None:
+        """Run `job(store)` where the tracker's write connection lives (a worker or our thread)."""
+        if job is None or self.pool.run_in_tracker(job):
+            return
+        if self.recorder is not None:
+            await self.recorder.run(job)
 
     async def stop(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop listening, let messages in flight finish, then close everything."""
@@ -90,6 +100,11 @@ class ProxyServer:
         if self.recorder is not None:
             await self.recorder.close()
         await self.pool.close()
+        if self.recorder is None:
+            self.handler.stats["recorded"], self.handler.stats["record_failed"] = self.pool.recorded
+        else:
+            self.handler.stats["recorded"] = self.recorder.recorded
+            self.handler.stats["record_failed"] = self.recorder.failures
         log.info("versprochen proxy beendet: %s", dict(self.handler.stats))
 
     async def serve_until_signal(self) -> None:

@@ -1,9 +1,9 @@
 """Analysis worker processes driven straight from the event loop (no helper threads in the proxy).
 
-Each worker is a spawned process that builds its engine once and then answers one job at a time over
-a pipe. The proxy keeps the queue itself and hands a worker its next job only when it is idle, so a
-write never blocks on a full pipe, a hung job is known exactly, and a hung or dead worker is killed
-and replaced while mail keeps flowing (tagged `error=timeout`/`unavailable` meanwhile).
+Each worker is a spawned process (see `worker_process`) that builds its engine once and answers one
+job at a time over a pipe. The proxy keeps the queue itself and writes to a worker only while it is
+idle, so a write never blocks on a full pipe, a hung job is known exactly, and a hung or dead worker
+is killed and replaced while mail keeps flowing (tagged `error=timeout`/`unavailable` meanwhile).
 """
 
 from __future__ import annotations
@@ -12,40 +12,23 @@ import asyncio
 import itertools
 import logging
 import multiprocessing
-import signal
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
-from smtp_proxy.extract import Analyzer, Extraction, analyze_message, failed
+from smtp_proxy.extract import Analyzer, Extraction, failed
+from smtp_proxy.recorder import Store, StoreFactory
+from smtp_proxy.worker_process import READY, worker_main
 
 log = logging.getLogger(__name__)
 
 AnalyzerFactory = Callable[[], Analyzer]
-READY = "ready"
 # Pause before replacing a worker that died again soon after starting (no respawn storm).
 RESPAWN_DELAYS = (0.0, 1.0, 5.0, 30.0)
-
-
-def worker_main(conn: Connection, factory: AnalyzerFactory) -> None:
-    """The worker process: build the engine, report, then answer jobs until the pipe closes."""
-    # The parent decides when to stop; Ctrl+C in a terminal must not kill workers mid-job.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        analyzer = factory()
-    except Exception as exc:
-        conn.send((READY, f"{type(exc).__name__}: {exc}"))
-        return
-    conn.send((READY, None))
-    while True:
-        try:
-            job_id, raw, envelope_from, envelope_to = conn.recv()
-        except (EOFError, OSError):
-            return
-        conn.send((job_id, analyze_message(raw, analyzer, envelope_from, envelope_to)))
 
 
 @dataclass(eq=False)
@@ -60,32 +43,44 @@ class Job:
 
 @dataclass(eq=False)
 class Worker:
-    """One worker process and the job it is working on."""
+    """One worker process, its current job and what it still has to be told."""
 
     process: BaseProcess
     conn: Connection
     ready: bool = False
-    error: str | None = None
     job: Job | None = None
+    settlements: list[tuple[int, bool]] = field(default_factory=list)
+    runs: list[Callable[[Store], Any]] = field(default_factory=list)
+    counts: tuple[int, int] = (0, 0)
     started: float = field(default_factory=time.monotonic)
 
 
 class WorkerPool:
     """A queue of jobs served by `size` worker processes; see the module docstring."""
 
-    def __init__(self, factory: AnalyzerFactory, size: int, hang_limit: float) -> None:
+    def __init__(self, factory: AnalyzerFactory, size: int, hang_limit: float,
+                 store_factory: StoreFactory | None = None) -> None:
         self.factory = factory
+        self.store_factory = store_factory
         self.size = size
         self.hang_limit = hang_limit
         self.queue: deque[Job] = deque()
         self.workers: list[Worker] = []
         self.restarts = 0
+        self.start_error: str | None = None
+        self._owners: dict[int, Worker] = {}
         self._ids = itertools.count()
         self._recent_deaths = 0
-        self._closing = False
         self._running = False  # set once every worker came up; before that a failure is fatal
-        self.start_error: str | None = None
+        self._closing = False
         self._context = multiprocessing.get_context("spawn")  # clean interpreter, nothing inherited
+        self._lost_counts = (0, 0)
+
+    @property
+    def recorded(self) -> tuple[int, int]:
+        """(recorded, failed) tracker writes reported by the workers so far."""
+        live = [w.counts for w in self.workers]
+        return (self._lost_counts[0] + sum(c[0] for c in live), self._lost_counts[1] + sum(c[1] for c in live))
 
     async def start(self, limit: float = 180.0) -> str | None:
         """Start all workers and wait until each built its engine; the first error text, else None."""
@@ -101,53 +96,92 @@ class WorkerPool:
             await asyncio.sleep(0.05)
         return "Analyseprozess startet nicht (Zeitlimit)"
 
-    def _spawn(self) -> Worker:
+    def _spawn(self) -> None:
         parent, child = self._context.Pipe(duplex=True)
-        process = self._context.Process(target=worker_main, args=(child, self.factory), daemon=True,
-                                        name="versprochen-analyse")
+        process = self._context.Process(
+            target=worker_main, args=(child, self.factory, self.store_factory, logging.getLogger().level),
+            daemon=True, name="versprochen-analyse")
         process.start()
         child.close()
         worker = Worker(process, parent)
         self.workers.append(worker)
         asyncio.get_running_loop().add_reader(parent.fileno(), self._readable, worker)
-        return worker
 
     def submit(self, args: tuple[bytes, str, tuple[str, ...]]) -> Job:
-        """Queue a job; its future gets the extraction."""
+        """Queue a job; its future gets the extraction (with `ticket` set to the job id)."""
         job = Job(next(self._ids), args, asyncio.get_running_loop().create_future())
         self.queue.append(job)
         self._dispatch()
         return job
 
+    def settle(self, ticket: int, accepted: bool) -> None:
+        """Tell the worker that analysed a message whether the upstream accepted it."""
+        worker = self._owners.pop(ticket, None)
+        if worker is not None and worker in self.workers:
+            worker.settlements.append((ticket, accepted))
+            self._flush(worker)
+
+    def run_in_tracker(self, job: Callable[[Store], Any]) -> bool:
+        """Queue a picklable `job(store)` on the first worker's tracker thread; False without one."""
+        if not self.workers or self.store_factory is None:
+            return False
+        self.workers[0].runs.append(job)
+        self._flush(self.workers[0])
+        return True
+
+    def _send(self, worker: Worker, message: tuple[Any, ...]) -> bool:
+        try:
+            worker.conn.send(message)
+        except (OSError, ValueError):
+            self._lost(worker)
+            return False
+        return True
+
+    def _flush(self, worker: Worker) -> None:
+        """Control messages go out only while the worker is idle (it is reading, nothing can block)."""
+        if not worker.ready or worker.job is not None:
+            return
+        if worker.settlements:
+            settlements, worker.settlements = tuple(worker.settlements), []
+            if not self._send(worker, ("settle", settlements)):
+                return
+        while worker.runs:
+            if not self._send(worker, ("run", worker.runs.pop(0))):
+                return
+
     def _dispatch(self) -> None:
-        for worker in self.workers:
+        for worker in list(self.workers):
             while worker.ready and worker.job is None and self.queue:
                 job = self.queue.popleft()
                 if job.future.done():
                     continue  # its caller gave up while it waited
-                try:
-                    worker.conn.send((job.id, *job.args))
-                except (OSError, ValueError):
+                settlements, worker.settlements = tuple(worker.settlements), []
+                if not self._send(worker, ("job", job.id, *job.args, settlements)):
                     self.queue.appendleft(job)
-                    self._lost(worker)
                     return
                 worker.job, job.sent_at = job, time.monotonic()
+                self._owners[job.id] = worker
+            self._flush(worker)
 
     def _readable(self, worker: Worker) -> None:
         try:
-            tag, payload = worker.conn.recv()
+            message = worker.conn.recv()
         except (EOFError, OSError):
             self._lost(worker)
             return
-        if tag == READY:
-            worker.ready, worker.error = payload is None, payload
-            if payload:
-                log.error("Analyseprozess startet nicht: %s", payload)
-                self.start_error = self.start_error or payload
+        if message[0] == "bye":
+            worker.counts = (message[1], message[2])
+        elif message[0] == READY:
+            worker.ready = message[1] is None
+            if message[1]:
+                log.error("Analyseprozess startet nicht: %s", message[1])
+                self.start_error = self.start_error or message[1]
         else:
+            job_id, result, *counts = message
+            worker.counts = (counts[0], counts[1])
             job, worker.job = worker.job, None
-            if job is not None and job.id == tag and not job.future.done():
-                job.future.set_result(payload)
+            if job is not None and job.id == job_id and not job.future.done():
+                job.future.set_result(replace(result, ticket=job_id))
             if time.monotonic() - worker.started > 60:
                 self._recent_deaths = 0
         self._dispatch()
@@ -166,6 +200,8 @@ class WorkerPool:
         if worker not in self.workers:
             return
         self.workers.remove(worker)
+        self._lost_counts = (self._lost_counts[0] + worker.counts[0], self._lost_counts[1] + worker.counts[1])
+        worker.counts = (0, 0)
         asyncio.get_running_loop().remove_reader(worker.conn.fileno())
         worker.conn.close()
         if worker.process.is_alive():
@@ -174,36 +210,37 @@ class WorkerPool:
         if worker.job is not None and not worker.job.future.done():
             worker.job.future.set_result(failed("unavailable"))
         if not self._running:
-            code = worker.process.exitcode
-            self.start_error = self.start_error or f"Analyseprozess beim Start beendet (Exit-Code {code})"
+            self.start_error = self.start_error or \
+                f"Analyseprozess beim Start beendet (Exit-Code {worker.process.exitcode})"
             return
         if self._closing:
             return
         self.restarts += 1
         delay = RESPAWN_DELAYS[min(self._recent_deaths, len(RESPAWN_DELAYS) - 1)]
         self._recent_deaths += 1
-        log.warning("Analyseprozess ersetzt (%d. Mal, in %.0f s)", self.restarts, delay)
+        log.warning("Analyseprozess ersetzt (%d. Mal, in %.0f s); seine offenen Tracker-Einträge fehlen",
+                    self.restarts, delay)
         asyncio.get_running_loop().call_later(delay, self._respawn)
 
     def _respawn(self) -> None:
         if not self._closing and len(self.workers) < self.size:
             self._spawn()
 
-    async def close(self) -> None:
-        """Stop every worker: close its pipe (it exits), kill it if it does not."""
+    async def close(self, limit: float = 40.0) -> None:
+        """Tell every worker to close (it finishes its tracker queue first), kill it if it does not."""
         self._closing = True
-        loop = asyncio.get_running_loop()
-        for worker in self.workers:
-            loop.remove_reader(worker.conn.fileno())
-            worker.conn.close()
-        for worker in self.workers:
-            await asyncio.to_thread(worker.process.join, 5)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join(1)
-        self.workers.clear()
+        for worker in list(self.workers):
+            if worker.job is None:
+                self._flush(worker)
+                self._send(worker, ("close",))
+        for worker in list(self.workers):
+            # The worker writes its tracker backlog, says "bye" with its final counts, and exits.
+            await asyncio.to_thread(worker.process.join, limit)
+            while worker in self.workers and worker.conn.poll():
+                self._readable(worker)
+            if worker in self.workers:
+                self._lost(worker)
         for job in self.queue:
             if not job.future.done():
                 job.future.set_result(failed("unavailable"))
         self.queue.clear()
-

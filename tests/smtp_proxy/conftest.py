@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from smtp_proxy.recorder import default_store_factory
 from smtp_proxy.server import ProxyServer
 from smtp_proxy.settings import ProxySettings
 from tests.smtp_proxy.support import (
@@ -19,7 +20,6 @@ from tests.smtp_proxy.support import (
     RunningProxy,
     UpstreamController,
     free_port,
-    tracker_factory,
 )
 
 
@@ -54,13 +54,15 @@ def make_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyFactor
     running: list[RunningProxy] = []
 
     def make(upstream_port: int, *, analyzer: Any = None, db: Path | None = None,
-             tracker: bool = True, **overrides: Any) -> RunningProxy:
+             tracker: bool = True, reminder: Any = None, **overrides: Any) -> RunningProxy:
         settings = replace(ProxySettings(listen_port=free_port(), upstream_port=upstream_port, workers=0,
                                          timeout=5.0, extract_budget=2.0), **overrides)
         path = db or tmp_path_factory.mktemp("tracker") / "tracker.sqlite3"
         fake = analyzer if analyzer is not None else FakeAnalyzer()
-        factory = fake if callable(fake) and not hasattr(fake, "analyze") else (lambda: fake)
-        proxy = RunningProxy(ProxyServer(settings, factory, tracker_factory(path) if tracker else None))
+        # A class or function is used as the factory itself (picklable, for worker processes).
+        factory = fake if isinstance(fake, type) or not hasattr(fake, "analyze") else (lambda: fake)
+        store = default_store_factory(path) if tracker else None
+        proxy = RunningProxy(ProxyServer(settings, factory, store, reminder=reminder))
         running.append(proxy)
         return proxy
 

@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -95,7 +94,7 @@ class UpstreamController(Controller):
         return UpstreamSMTP(self.handler, **self.SMTP_kwargs)
 
 
-PROMISE_MARK = re.compile(r"ZUSAGE(?: bis (\d{4}-\d\d-\d\d))?")
+PROMISE_MARK = re.compile(r"ZUSAGE(?: bis (\d{4}-\d\d-\d\d(?:T\d\d:\d\d)?))?")
 
 
 class FakeAnalyzer:
@@ -115,7 +114,9 @@ class FakeAnalyzer:
             raise RuntimeError("kaputt")
         promises = []
         for m in PROMISE_MARK.finditer(text):
-            due = date.fromisoformat(m.group(1)) if m.group(1) else None
+            text = m.group(1) or ""
+            due: date | datetime | None = datetime.fromisoformat(text) if "T" in text \
+                else date.fromisoformat(text) if text else None
             deadline = Deadline(m.start(), m.end(), m.group(0), due) if due else None
             promises.append(Promise(m.start(), m.end(), m.group(0), "explicit", "medium", "Zusage",
                                     "Zusage", "Test", Severity.WARNING, deadline=deadline, object="Test"))
@@ -155,13 +156,6 @@ class RunningProxy:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
             self.loop.close()
-
-
-def tracker_factory(path: Path) -> Callable[[], Any]:
-    """The real tracker store at `path`."""
-    from server.tracker.store import TrackerStore
-
-    return lambda: TrackerStore(path)
 
 
 ProxyFactory = Callable[..., RunningProxy]
