@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 
 LEVELS = ("error", "warning", "information", "hint")
 EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +74,16 @@ def findings_of(analysis: Analysis) -> list[Finding]:
     return sorted(out, key=lambda f: (f.start, f.end, f.rule))
 
 
-def line_col(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a character offset."""
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+class LineIndex:
+    """1-based line and column (in characters) of offsets; CRLF, LF and lone CR all end a line."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in LINE_BREAK.finditer(text)]
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """Line and column of a character offset."""
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
 
 
 def _warn(message: str) -> None:
@@ -163,8 +172,9 @@ def run(args: argparse.Namespace) -> int:
                               **analysis.to_json()}, ensure_ascii=False, indent=2))
         else:
             shown = "<stdin>" if name == "-" else name
+            lines = LineIndex(text)
             for f in found:
-                line, col = line_col(text, f.start)
+                line, col = lines.line_col(f.start)
                 print(f"{shown}:{line}:{col}: {f.severity} {f.rule} {f.message}")
         if worst == EXIT_OK and any(LEVELS.index(f.severity) <= threshold for f in found):
             worst = EXIT_FOUND

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Texts beyond this are analysed up to here only; the front-ends say so (a 5 MB paste must not hang).
 MAX_ANALYSED_CHARS = 2_000_000
-PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)")
 CACHE_SIZE = 4096
 
 F = TypeVar("F", Promise, Jargon, Delivery)

@@ -89,8 +89,8 @@ class Tokens:
 
     def breaks_line(self, i: int) -> bool:
         """True when a line break follows token i (in its whitespace or as the next token)."""
-        return "\n" in self.space[i] or (i + 1 < len(self.text) and self.is_space[i + 1]
-                                          and "\n" in self.text[i + 1])
+        nxt = self.text[i + 1] if i + 1 < len(self.text) and self.is_space[i + 1] else ""
+        return "\n" in self.space[i] or "\r" in self.space[i] or "\n" in nxt or "\r" in nxt
 
 
 TOKENS_KEY = "versprochen.tokens"
@@ -119,7 +119,7 @@ def _table_for(doc: Doc, lemmas: dict[str, str]) -> Tokens:
         noun = word[:1].isupper() and not previous_ends and not word.isupper()
         lemma.append(low if noun else lemmas.get(low, low))
         nouns.append(noun)
-        previous_ends = sp or "\n" in ws or word[-1:] in SENTENCE_STARTERS
+        previous_ends = sp or "\n" in ws or "\r" in ws or word[-1:] in SENTENCE_STARTERS
     return Tokens(text, lower, start, end, space, is_space, is_punct, lemma, nouns)
 
 
