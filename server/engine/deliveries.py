@@ -142,9 +142,11 @@ class DeliveryFinder:
                 continue
             prev = found[-1] if found else None
             # Two reports of one kind in a row of the same sentence tell one story ("ist abgeschlossen,
-            # alle Dateien sind wieder da").
+            # alle Dateien sind wieder da"), and so does a report with its result handed over ("haben wir
+            # bestätigt, die Bestätigung liegt bei").
+            handover = str(hit.rule.option("role")) == "handover" != str(prev.rule.option("role")) if prev else False
             if prev and prev.last == n - 1 and segs[prev.last].sentence == seg.sentence and (
-                    prev.rule.name == hit.rule.name):
+                    prev.rule.name == hit.rule.name or handover):
                 found[-1] = replace(prev, last=n, phrased=prev.phrased or hit.phrased)
             else:
                 found.append(hit)

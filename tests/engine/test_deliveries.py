@@ -191,6 +191,9 @@ def test_no_delivery(engine: Engine, sentence: str) -> None:
          ["Ihr Antrag auf Kostenübernahme wurde bewilligt", "die Zahlung ist bereits angewiesen"]),
         ("Die Datenwiederherstellung ist abgeschlossen, alle Dateien sind wieder da.",
          ["Die Datenwiederherstellung ist abgeschlossen, alle Dateien sind wieder da"]),
+        ("Die Kündigung haben wir zum 31.12.2026 bestätigt, die Bestätigung liegt dieser Mail bei.",
+         ["Die Kündigung haben wir zum 31.12.2026 bestätigt, die Bestätigung liegt dieser Mail bei"]),
+        ("Anbei das Angebot, die Rechnung ist raus.", ["Anbei das Angebot", "die Rechnung ist raus"]),
         ("Ihre Kündigung haben wir erhalten und bestätigen sie zum 31.12.2026. Ihre Daten löschen wir später.",
          ["Ihre Kündigung haben wir erhalten und bestätigen sie zum 31.12.2026"]),
         ("Anbei erhalten Sie das Angebot für den VW ID.4 inklusive Wartungspaket. Den Liefertermin "
