@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "server.tracker.remind_command",
     "smtp_proxy.command",
     "server.lsp.command",
+    "server.dashboard.command",
+    "server.report",
 )
 
 
