@@ -13,6 +13,7 @@ from server.engine.types import Jargon, JargonKind, Severity
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.strings import StringStore
     from spacy.tokens import Doc
 
 # Hyphens, apostrophes and quotes vanish from match keys: "Kick-off" = "Kickoff", "To-do's" = "Todos".
@@ -108,8 +109,34 @@ class _Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class _Tokens:
+    """A Doc as arrays: token hashes, start offsets and match keys; texts are looked up on demand."""
+
+    orths: list[int]
+    starts: list[int]
+    keys: list[str]
+    strings: StringStore
+
+    def text(self, i: int) -> str:
+        """The text of token i."""
+        return str(self.strings[self.orths[i]])
+
+    def end(self, last: int) -> int:
+        """Where a span ending with token `last` ends (a sentence period glued to it stays outside)."""
+        text = self.text(last)
+        cut = text.endswith(".") and not self.keys[last].endswith(".")
+        return self.starts[last] + len(text) - cut
+
+    def surface(self, first: int, stop: int) -> str:
+        """The text of tokens first..stop-1 as written (only single spaces lie between spaCy tokens)."""
+        pieces = [self.text(k) + " " * (self.starts[k + 1] - self.starts[k] - len(self.text(k)))
+                  for k in range(first, stop - 1)]
+        return "".join(pieces) + self.text(stop - 1)
+
+
+@dataclass(frozen=True, slots=True)
 class _Hit:
-    """A candidate finding before overlaps are resolved (token range and character span)."""
+    """A candidate finding before overlaps are resolved: token range, entry, priority, gapped label."""
 
     start: int
     end: int
@@ -179,9 +206,13 @@ class JargonFinder:
         self._exact: dict[str, list[_Entry]] = {}  # single-token forms of case-sensitive terms
         self._compound: dict[str, list[_Entry]] = {}  # forms that may stand inside compounds
         self._modifiers: dict[str, list[_Entry]] = {}  # base keys that may begin a closed compound
-        self._phrases: dict[str, list[_Phrase]] = {}  # multi-token terms by their first word's forms
+        # Multi-token terms by the forms of their first and second word; by the first alone when a
+        # gap follows it ("lassen … zukommen").
+        self._pairs: dict[str, dict[str, list[_Phrase]]] = {}
+        self._gapped: dict[str, list[_Phrase]] = {}
+        self._memo: dict[tuple[str, bool, int], frozenset[str]] = {}
         self._dotted: set[str] = set()  # keys that keep a final period ("bzgl.", "o.")
-        self._cache: dict[str, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}
+        self._cache: dict[int, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}  # by token hash
         for rule in lexicon.of_kind("substitution"):
             _check_message(rule)
             options = _options(rule)
@@ -193,6 +224,8 @@ class JargonFinder:
                                cond.get("unless", ()), cond.get("only_with", ()), options.exceptions,
                                options.english, _plain_text(term.plain))
                 self._add(entry, nlp, options.irregular)
+        self._memo.clear()  # only needed while building
+        self._starters = frozenset((*self._pairs, *self._gapped))
         self._english = frozenset(w for rule in lexicon.of_kind("substitution")
                                   for w in _word_list(rule, "english_words"))
         self._min_compound = min((len(k) for k in self._compound), default=99)
@@ -225,45 +258,50 @@ class JargonFinder:
             else:
                 return
         english = entry.kind == "anglicism"
-        compiled = tuple(tuple(frozenset(norm(f) for f in _word_forms(w, irregular, english)) for w in seg)
-                         for seg in words)
+        compiled = tuple(tuple(self._phrase_word(w, irregular, english) for w in seg) for seg in words)
         phrase = _Phrase(compiled, entry)
         for first in compiled[0][0]:
-            self._phrases.setdefault(first, []).append(phrase)
+            if len(compiled[0]) == 1:
+                self._gapped.setdefault(first, []).append(phrase)
+                continue
+            seconds = self._pairs.setdefault(first, {})
+            for second in compiled[0][1]:
+                seconds.setdefault(second, []).append(phrase)
+
+    def _phrase_word(self, word: str, irregular: Mapping[str, tuple[str, ...]], english: bool) -> frozenset[str]:
+        """The match keys of one word of a phrase (memoized: "wir", "Ihnen", "zur" recur)."""
+        memo_key = (word, english, id(irregular))
+        forms = self._memo.get(memo_key)
+        if forms is None:
+            forms = self._memo[memo_key] = frozenset(norm(f) for f in _word_forms(word, irregular, english))
+        return forms
 
     def find(self, doc: Doc) -> list[Jargon]:
         """Jargon findings in `doc`, character offsets relative to `doc.text`."""
         from spacy.attrs import IDX, ORTH
 
-        # One array call and string-store lookups instead of a Token object per word (and no
-        # `doc.text`, which joins Token objects): that was most of the time.
-        rows: list[list[int]] = doc.to_array([ORTH, IDX]).tolist() if len(doc) else []
+        # Token hashes and offsets as two arrays, no Token objects and no `doc.text` (it joins Token
+        # objects): the strings are looked up only for tokens not yet cached and for findings.
+        orths: list[int] = doc.to_array(ORTH).tolist() if len(doc) else []
         strings = doc.vocab.strings
-        texts = [strings[orth] for orth, _ in rows]
-        starts = [start for _, start in rows]
-        # Comprehensions, not a loop with method calls: this runs for every token of every keystroke.
         cache, single = self._cache, self._single
-        infos = [cache.get(token) or single(token) for token in texts]
-        keys = [key for key, _ in infos]
-        hits = [_Hit(i, i + 1, entry, weight, texts[i])
+        infos = [cache.get(orth) or single(orth, strings[orth]) for orth in orths]
+        tokens = _Tokens(orths, doc.to_array(IDX).tolist() if orths else [], [key for key, _ in infos], strings)
+        hits = [_Hit(i, i + 1, entry, weight, "")
                 for i, (_, singles) in enumerate(infos) if singles for entry, weight in singles]
-        phrases = self._phrases
-        for i in [i for i, key in enumerate(keys) if key in phrases]:
+        keys, starters, pairs = tokens.keys, self._starters, self._pairs
+        for i in [i for i, key in enumerate(keys) if key in starters]:
             after = keys[i + 1] if i + 1 < len(keys) else ""
-            for phrase in phrases[keys[i]]:
-                first = phrase.segments[0]
-                # Most candidates fail on the second word: test it before the full match.
-                if len(first) == 1 or after in first[1]:
-                    hit = self._match_phrase(phrase, keys, texts, i)
-                    if hit is not None:
-                        hits.append(hit)
-        return self._resolve(hits, texts, starts, keys)
+            key = keys[i]
+            # Phrases are indexed by their first two words: most starts find nothing at once.
+            for phrase in (*self._gapped.get(key, ()), *pairs.get(key, {}).get(after, ())):
+                hit = self._match_phrase(phrase, tokens, i)
+                if hit is not None:
+                    hits.append(hit)
+        return self._resolve(hits, tokens)
 
-    def _single(self, text: str) -> tuple[str, tuple[tuple[_Entry, int], ...]]:
+    def _single(self, orth: int, text: str) -> tuple[str, tuple[tuple[_Entry, int], ...]]:
         """A token's match key and its one-token matches (cached: tokens repeat across mails)."""
-        cached = self._cache.get(text)
-        if cached is not None:
-            return cached
         key = norm(text)
         if key.endswith(".") and len(key) > 1 and key not in self._dotted:
             key = key.rstrip(".")  # "VOB/B." at a sentence end: the tokenizer keeps the period on "B."
@@ -280,7 +318,7 @@ class JargonFinder:
         singles = tuple(sorted(kept, key=lambda h: (h[0].noun != upper, -h[1])))
         if len(self._cache) > CACHE_LIMIT:
             self._cache.clear()
-        self._cache[text] = (key, singles)
+        self._cache[orth] = (key, singles)
         return key, singles
 
     def _compound_hits(self, text: str) -> Iterable[tuple[_Entry, int]]:
@@ -305,8 +343,9 @@ class JargonFinder:
                 for entry in self._modifiers.get(part[:cut], ()):
                     yield entry, cut
 
-    def _match_phrase(self, phrase: _Phrase, keys: list[str], texts: list[str], i: int) -> _Hit | None:
+    def _match_phrase(self, phrase: _Phrase, tokens: _Tokens, i: int) -> _Hit | None:
         """The phrase starting at token i, segments in order with bounded gaps between them."""
+        keys = tokens.keys
         pos = i
         pieces: list[str] = []
         for n, segment in enumerate(phrase.segments):
@@ -315,37 +354,32 @@ class JargonFinder:
             while start <= limit and start + len(segment) <= len(keys):
                 if all(keys[start + k] in forms for k, forms in enumerate(segment)):
                     break
-                if texts[start] in BOUNDARIES or texts[start].isspace():
+                if not keys[start] or keys[start] in BOUNDARIES or keys[start].isspace():
                     return None
                 start += 1
             else:
                 return None
-            pieces.append(" ".join(texts[start:start + len(segment)]))
+            pieces.append(" ".join(tokens.text(k) for k in range(start, start + len(segment))))
             pos = start + len(segment)
-        return _Hit(i, pos, phrase.entry, 1000 + pos - i, " … ".join(pieces))
+        return _Hit(i, pos, phrase.entry, 1000 + pos - i, f" {GAP} ".join(pieces) if n else "")
 
-    def _resolve(self, hits: list[_Hit], texts: list[str], starts: list[int],
-                 keys: list[str]) -> list[Jargon]:
+    def _resolve(self, hits: list[_Hit], tokens: _Tokens) -> list[Jargon]:
         """Longest match wins; accepted words, context conditions and overlaps are dropped."""
+        keys = tokens.keys
         taken = bytearray(len(keys))  # tokens already inside a finding
         out: list[Jargon] = []
-        spans = [(starts[h.start], self._end(starts, texts, keys, h.end - 1), h) for h in hits]
+        spans = [(tokens.starts[h.start], tokens.end(h.end - 1), h) for h in hits]
         # Fewer than three English function words in the whole text: no sentence of it is English.
         english = len(self._english.intersection(keys)) >= MIN_ENGLISH_MARKERS if hits else False
         for start, end, hit in sorted(spans, key=lambda s: (s[0] - s[1], -s[2].weight, s[0])):
             if taken.find(1, hit.start, hit.end) >= 0 or not self._allowed(hit, keys, english):
                 continue
-            label = hit.label if GAP in hit.label else _surface(texts, starts, hit.start, hit.end)[:end - start]
+            label = hit.label or tokens.surface(hit.start, hit.end)[:end - start]
             if self._accepted and (norm(label) in self._accepted or hit.entry.key in self._accepted):
                 continue
             taken[hit.start:hit.end] = b"\1" * (hit.end - hit.start)
             out.append(self._finding(hit.entry, start, end, label))
         return sorted(out, key=lambda j: j.start)
-
-    @staticmethod
-    def _end(starts: list[int], texts: list[str], keys: list[str], last: int) -> int:
-        end = starts[last] + len(texts[last])
-        return end - 1 if texts[last].endswith(".") and not keys[last].endswith(".") else end
 
     @staticmethod
     def _allowed(hit: _Hit, keys: list[str], english: bool) -> bool:
@@ -371,12 +405,6 @@ class JargonFinder:
         message = entry.rule.message.format(term=label, plain=entry.plain_text)
         return Jargon(start=start, end=end, term=label, kind=entry.kind, plain=entry.term.plain,
                       rule=entry.rule.name, message=message, reason=entry.rule.reason, severity=entry.severity)
-
-
-def _surface(texts: list[str], starts: list[int], first: int, stop: int) -> str:
-    """The text of tokens first..stop-1 as written (only single spaces lie between spaCy tokens)."""
-    pieces = [texts[k] + " " * (starts[k + 1] - starts[k] - len(texts[k])) for k in range(first, stop - 1)]
-    return "".join(pieces) + texts[stop - 1]
 
 
 def _mentions(own: str, keys: list[str], words: tuple[str, ...]) -> bool:
