@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from lexicon import Lexicon, LexiconError, Rule, Term, Verb
 from server.engine.nlp import verb_forms
@@ -26,8 +26,8 @@ MAX_GAP = 8  # tokens allowed where a term says "…" ("lassen Sie uns die Unter
 MAX_RUN = 3  # hyphen parts a compound term may span ("Service-Level" in "Service-Level-Vereinbarung")
 MIN_HEAD_REST = 3  # "Druckerkonfiguration": the word before a closed-compound head has 3+ letters
 MIN_MODIFIER_REST = 4  # "Feedbackgespräch": the word after a closed-compound modifier has 4+ letters
-# Tokens a gap never crosses: the parts of a phrase stay in one clause.
-BOUNDARIES = frozenset({".", "!", "?", ";", ":", ",", "(", ")", "–", "—", "-", "\n"})
+# Tokens a gap never crosses (besides line breaks and hyphens): the parts of a phrase stay in one clause.
+BOUNDARIES = frozenset({".", "!", "?", ";", ":", ",", "(", ")", "–", "—"})
 CACHE_LIMIT = 50_000
 MIN_ENGLISH_MARKERS = 3  # distinct English function words that make a sentence English
 MIN_AFFIX_CONTEXT = 5  # context words this long also match as the start or end of a compound
@@ -86,7 +86,6 @@ class _Entry:
     unless: tuple[str, ...] = ()
     only_with: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
-    english: frozenset[str] = frozenset()
     plain_text: str = ""  # the alternatives as they appear in the message
 
 
@@ -97,7 +96,6 @@ class _Options:
     irregular: dict[str, tuple[str, ...]]  # [verb_forms]: infinitive -> irregular forms
     context: dict[str, dict[str, tuple[str, ...]]]  # [[context]]: term -> unless / only_with words
     exceptions: tuple[str, ...]  # words that begin like a compound term but are none
-    english: frozenset[str]  # function words that mark a sentence as English, not German
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,16 +143,19 @@ class _Hit:
     label: str
 
 
-def _word_list(rule: Rule, name: str) -> tuple[str, ...]:
-    words = rule.option(name, [])
-    if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
-        raise LexiconError(f"{rule.path}: {name}: a list of words")
-    return tuple(norm(w) for w in words)
+def _word_list(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(w, str) and w for w in value):
+        raise LexiconError(f"{where}: a list of words")
+    return tuple(norm(w) for w in value)
 
 
 def _options(rule: Rule) -> _Options:
-    """A rule's irregular verb forms, context conditions, exceptions and English markers, validated."""
+    """A rule's message, irregular verb forms, context conditions and exceptions, validated."""
     where = str(rule.path)
+    try:
+        rule.message.format(term="x", plain="y")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise LexiconError(f"{where}: message: only {{term}} and {{plain}} may be used ({exc})") from exc
     raw_forms = rule.option("verb_forms", {})
     if not isinstance(raw_forms, dict) or not all(
             isinstance(v, list) and all(isinstance(f, str) for f in v) for v in raw_forms.values()):
@@ -168,32 +169,16 @@ def _options(rule: Rule) -> _Options:
         key = f"{where}: context[{i}]"
         if not isinstance(item, dict) or item.get("term") not in terms:
             raise LexiconError(f"{key}.term: must name a term of this file")
-        conditions: dict[str, tuple[str, ...]] = {}
-        for name in ("unless", "only_with"):
-            words = item.get(name, [])
-            if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
-                raise LexiconError(f"{key}.{name}: a list of words")
-            conditions[name] = tuple(norm(w) for w in words)
-        context[item["term"]] = conditions
-    return _Options(
-        irregular={k.lower(): tuple(f.lower() for f in v) for k, v in raw_forms.items()},
-        context=context, exceptions=_word_list(rule, "exceptions"),
-        english=frozenset(_word_list(rule, "english_words")))
+        context[item["term"]] = {name: _word_list(item.get(name, []), f"{key}.{name}")
+                                 for name in ("unless", "only_with")}
+    return _Options(irregular={k.lower(): tuple(f.lower() for f in v) for k, v in raw_forms.items()},
+                    context=context, exceptions=_word_list(rule.option("exceptions", []), f"{where}: exceptions"))
 
 
 def _plain_text(plain: tuple[str, ...]) -> str:
     """Up to three alternatives as German prose: "A, B oder C"."""
     shown = list(plain[:3])
-    if len(shown) < 2:
-        return "".join(shown)
-    return ", ".join(shown[:-1]) + " oder " + shown[-1]
-
-
-def _check_message(rule: Rule) -> None:
-    try:
-        rule.message.format(term="x", plain="y")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise LexiconError(f"{rule.path}: message: only {{term}} and {{plain}} may be used ({exc})") from exc
+    return " oder ".join([", ".join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)
 
 
 class JargonFinder:
@@ -214,7 +199,6 @@ class JargonFinder:
         self._dotted: set[str] = set()  # keys that keep a final period ("bzgl.", "o.")
         self._cache: dict[int, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}  # by token hash
         for rule in lexicon.of_kind("substitution"):
-            _check_message(rule)
             options = _options(rule)
             kind = cast(JargonKind, rule.option("jargon_kind"))
             severity = Severity(lexicon.severity(rule, Severity.INFORMATION.value))
@@ -222,12 +206,13 @@ class JargonFinder:
                 cond = options.context.get(term.term, {})
                 entry = _Entry(rule, term, kind, severity, norm(term.term), term.term[:1].isupper(),
                                cond.get("unless", ()), cond.get("only_with", ()), options.exceptions,
-                               options.english, _plain_text(term.plain))
+                               _plain_text(term.plain))
                 self._add(entry, nlp, options.irregular)
         self._memo.clear()  # only needed while building
         self._starters = frozenset((*self._pairs, *self._gapped))
-        self._english = frozenset(w for rule in lexicon.of_kind("substitution")
-                                  for w in _word_list(rule, "english_words"))
+        # Function words that mark a sentence as English, not German with anglicisms in it.
+        self._english = frozenset(w for rule in lexicon.of_kind("substitution") for w in _word_list(
+            rule.option("english_words", []), f"{rule.path}: english_words"))
         self._min_compound = min((len(k) for k in self._compound), default=99)
         self._min_modifier = min((len(k) for k in self._modifiers), default=99)
 
@@ -381,11 +366,10 @@ class JargonFinder:
             out.append(self._finding(hit.entry, start, end, label))
         return sorted(out, key=lambda j: j.start)
 
-    @staticmethod
-    def _allowed(hit: _Hit, keys: list[str], english: bool) -> bool:
+    def _allowed(self, hit: _Hit, keys: list[str], english: bool) -> bool:
         """Context conditions: "Ticket" not next to "Flug", "angewiesen" only next to "Zahlung"."""
         entry = hit.entry
-        if not entry.unless and not entry.only_with and not (english and entry.english):
+        if not entry.unless and not entry.only_with and not english:
             return True
         lo, hi = hit.start, hit.end
         while lo > 0 and not _sentence_end(keys[lo - 1]):
@@ -395,7 +379,7 @@ class JargonFinder:
         own = "".join(keys[hit.start:hit.end])
         sentence = keys[lo:hit.start] + keys[hit.end:hi]
         # A sentence written in English is no German sentence with anglicisms in it.
-        if english and len(entry.english.intersection(sentence)) >= MIN_ENGLISH_MARKERS:
+        if english and len(self._english.intersection(sentence)) >= MIN_ENGLISH_MARKERS:
             return False
         if entry.unless and _mentions(own, sentence, entry.unless):
             return False
