@@ -289,7 +289,8 @@ def test_every_term_of_the_three_files_matches_itself(engine: Engine) -> None:
     """Each listed term, written as listed, is found by its own rule (context terms in context)."""
     contexts = {"angewiesen": "Die Zahlung ist {} worden.", "anweisen": "Wir {} die Zahlung.",
                 "anzuweisen": "Die Zahlung ist {}.", "beibringen": "Bitte die Unterlagen {}.",
-                "regulieren": "Wir {} den Schaden.", "Migration": "Die {} der Daten läuft.",
+                "regulieren": "Wir {} den Schaden.", "Regulierung": "Die {} des Schadens.",
+                "Migration": "Die {} der Daten läuft.",
                 "Indikation": "Die {} für die Behandlung ist gegeben."}
     missing = []
     for name in JARGON_RULES:
