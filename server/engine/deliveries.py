@@ -13,6 +13,7 @@ from server.engine.delivery_clauses import (
     DETERMINERS,
     FIRST_PERSON,
     FUNCTION_WORDS,
+    GAP,
     GENITIVE,
     PAST_AUX,
     PERFECT_AUX,
@@ -27,6 +28,7 @@ from server.engine.delivery_clauses import (
     clauses,
     compile_pattern,
     option_list,
+    span_text,
     token_rows,
 )
 from server.engine.types import Delivery, Promise, Severity
@@ -117,7 +119,8 @@ class DeliveryFinder:
         anchors = [p.anchors() for ps in (self.phrased, self.triggers) for p in ps.patterns
                    if not p.tag.endswith(("sending_verbs", "present_verbs"))]
         self.anchor_words = frozenset(w for a in anchors for w in a.words)
-        self.anchor_prefixes = tuple(p for a in anchors for p in a.prefixes)
+        prefixes = sorted({p for a in anchors for p in a.prefixes})
+        self.anchor_prefix = re.compile(f"(?:^| )(?:{'|'.join(map(re.escape, prefixes))})") if prefixes else None
 
     @staticmethod
     def _patterns(rules: list[Rule], key: str, tag: str) -> list[Pattern]:
@@ -126,7 +129,10 @@ class DeliveryFinder:
                 for p in (rule.phrases if key == "phrases" else option_list(rule, key))]
 
     def _anchored(self, words: list[str]) -> bool:
-        return not self.anchor_words.isdisjoint(words) or any(w.startswith(self.anchor_prefixes) for w in words)
+        """Whether the words hold an anchor of some delivery pattern (else nothing can match)."""
+        if not self.anchor_words.isdisjoint(words):
+            return True
+        return self.anchor_prefix is not None and self.anchor_prefix.search(" ".join(words)) is not None
 
     def find(self, doc: Doc) -> list[Delivery]:
         """Deliveries in `doc`, offsets relative to `doc.text`."""
@@ -159,7 +165,7 @@ class DeliveryFinder:
         glued = last_text.endswith(".") and (last_text.count(".") == 3 or last_text[:-1].isdigit()) and (
             f.last + 1 == len(segs) or segs[f.last + 1].sentence != segs[f.last].sentence)
         start, end = rows[first][1], rows[last][1] + len(last_text) - glued
-        text = doc[first:last + 1].text[: end - start]  # doc.text would rebuild the whole paragraph
+        text = span_text(doc, first, last + 1)[: end - start]
         rule = self.phrased_rule if f.phrased and self.phrased_rule is not None else f.rule
         return Delivery(
             start=start, end=end, text=text, object=f.obj, phrased=f.phrased,
@@ -180,7 +186,7 @@ class DeliveryFinder:
     def _only_marker(self, seg: Segment) -> bool:
         if seg.words == ["hier"]:
             return True
-        if not self._anchored(seg.words):
+        if len(seg.words) > GAP + 2 or not self._anchored(seg.words):
             return False
         covered: set[int] = set()
         for m in (*self.phrased.find(seg.words), *self.triggers.find(seg.words)):
@@ -250,6 +256,8 @@ class DeliveryFinder:
             # A hand-over may lean on the marker ("hier wie versprochen der …"), a report may not.
             if m.pattern.tag.startswith("handover.") or all(free[k] for k in m.positions):
                 hits.setdefault(m.pattern.tag, []).append(m)
+        if not hits and not phrased:
+            return None
         scope = Scope(free, [*self.blockers.find(free), *self.earlier.find(free)])
         perfect = any(w in PERFECT_AUX for w in free)
         customer = perfect and not any(w in FIRST_PERSON for w in free) and any(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lexicon import LexiconError, Rule
+from server.engine.nlp import TOKENS_KEY
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -57,6 +58,7 @@ BULLETS = frozenset({"-", "•", "*", "–", "·"})
 QUOTES_OPEN, QUOTES_CLOSE, QUOTES_BOTH = frozenset("„»‚"), frozenset("”«’"), frozenset("\"“")
 GAP = 8
 WORDLIKE = re.compile(r"\w")
+DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,7 @@ class Element:
     def accepts(self, word: str) -> bool:
         """Whether the lower-cased word fills this position."""
         return word in self.words or word.startswith(self.prefixes) or (
-            self.digit and any(c.isdigit() for c in word))
+            self.digit and DIGIT.search(word) is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +177,11 @@ class PatternSet:
             hit = get(word)
             if hit:
                 out.update(hit)
-            if self.all_prefixes and word.startswith(self.all_prefixes):
-                out.update(n for p, n in self.anchor_prefixes if word.startswith(p))
-        if self.anchor_digit and any(c.isdigit() for word in words for c in word):
+        if self.all_prefixes:
+            for word in words:
+                if word.startswith(self.all_prefixes):
+                    out.update(n for p, n in self.anchor_prefixes if word.startswith(p))
+        if self.anchor_digit and DIGIT.search(" ".join(words)):
             out.update(self.anchor_digit)
         return out
 
@@ -186,13 +190,16 @@ class PatternSet:
         viable = self.viable(words)
         if not viable:
             return
+        by_word, prefixes, digit = self.by_word, self.head_prefixes, self.head_digit
         for i, word in enumerate(words):
-            candidates = [n for n in self.by_word.get(word, ()) if n in viable]
-            if (self.head_prefixes and word.startswith(self.head_prefixes)) or (
-                    self.head_digit and any(c.isdigit() for c in word)):
-                candidates += [n for n in self.other
-                               if n in viable and self.patterns[n].steps[0][0].accepts(word)]
-            for n in candidates:
+            heads = by_word.get(word)
+            if (prefixes and word.startswith(prefixes)) or (digit and DIGIT.search(word)):
+                heads = [*(heads or ()), *(n for n in self.other if self.patterns[n].steps[0][0].accepts(word))]
+            if not heads:
+                continue
+            for n in heads:
+                if n not in viable:
+                    continue
                 pattern = self.patterns[n]
                 positions = pattern.match(words, i, origin)
                 if positions is not None:
@@ -226,8 +233,19 @@ class Segment:
 
 
 def token_rows(doc: Doc) -> list[tuple[str, int]]:
-    """(text, character offset) of every token, read in one pass (spaCy builds an object per access)."""
-    return [(t.text, t.idx) for t in doc]
+    """(text, character offset) of every token: from the engine's token table when the pipeline made one."""
+    table = doc.user_data.get(TOKENS_KEY)
+    if table is not None:
+        return list(zip(table.text, table.start, strict=True))
+    return [(t.text, t.idx) for t in doc]  # spaCy builds a Token object per access: read each once
+
+
+def span_text(doc: Doc, start: int, end: int) -> str:
+    """The text of tokens [start, end) without trailing whitespace (doc.text rebuilds the whole Doc)."""
+    table = doc.user_data.get(TOKENS_KEY)
+    if table is None:
+        return doc[start:end].text
+    return "".join(t + s for t, s in zip(table.text[start:end], table.space[start:end], strict=True)).rstrip()
 
 
 def segments(doc: Doc) -> list[Segment]:
