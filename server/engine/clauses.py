@@ -18,6 +18,7 @@ PRONOUNS = GRAMMAR["pronouns"]
 PREPOSITIONS = GRAMMAR["prepositions"]
 # Punctuation between clauses; a sentence is cut into chunks there.
 CLAUSE_BREAK = frozenset({",", ";", "–", "—", ":", "(", ")"})
+END_CHARS = frozenset(".!?…\"'“”»«)")
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*$")
 ZU_INFINITIVE = re.compile(r"^\w{2,}zu\w{3,}en$")
 # A line this long that ends in a word and goes on in lower case is hard-wrapped prose.
@@ -107,13 +108,15 @@ def sentences(tokens: Tokens) -> list[tuple[int, int]]:
     """Token ranges of the sentences of a paragraph (whitespace tokens dropped at the edges)."""
     out: list[tuple[int, int]] = []
     start = None
-    is_space = tokens.is_space
+    is_space, texts, line_after = tokens.is_space, tokens.text, tokens.line_after
+    last = len(tokens) - 1
     for i in range(len(tokens)):
         if start is None:
             if is_space[i]:
                 continue
             start = i
-        if _ends_sentence(tokens, i):
+        # Only a token ending in sentence punctuation, before a line break, or the last can end one.
+        if (texts[i][-1] in END_CHARS or line_after[i] or i == last) and _ends_sentence(tokens, i):
             end = i + 1
             while end > start and is_space[end - 1]:
                 end -= 1

@@ -7,19 +7,16 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from lexicon import Lexicon, load_lexicon
 from server.engine.deadlines import DeadlineFinder
 from server.engine.deliveries import DeliveryFinder, match_deliveries
 from server.engine.jargon import JargonFinder
 from server.engine.mail import parse_mail_structure
-from server.engine.nlp import make_nlp
+from server.engine.nlp import Pipeline
 from server.engine.promises import PromiseFinder
 from server.engine.types import Analysis, Delivery, Jargon, Promise, Region
-
-if TYPE_CHECKING:
-    from spacy.language import Language
 
 # Texts beyond this are analysed up to here only; the front-ends say so (a 5 MB paste must not hang).
 MAX_ANALYSED_CHARS = 2_000_000
@@ -83,14 +80,14 @@ def mask_quote_markers(text: str, region: Region) -> str:
 class Engine:
     """Holds the pipeline and matchers, built once; `analyze` is pure and thread-compatible per call."""
 
-    def __init__(self, lexicon: Lexicon | None = None, nlp: Language | None = None) -> None:
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
-        self.nlp = nlp if nlp is not None else make_nlp(self.lexicon)
+        self.nlp = Pipeline(self.lexicon)
         vague = [p for rule in self.lexicon.of_kind("vague") for p in rule.phrases]
         self.deadlines = DeadlineFinder(vague)
-        self.jargon_finder = JargonFinder(self.lexicon, self.nlp)
-        self.promise_finder = PromiseFinder(self.lexicon, self.nlp, self.deadlines)
-        self.delivery_finder = DeliveryFinder(self.lexicon, self.nlp)
+        self.jargon_finder = JargonFinder(self.lexicon, self.nlp.nlp)
+        self.promise_finder = PromiseFinder(self.lexicon, self.nlp.nlp, self.deadlines)
+        self.delivery_finder = DeliveryFinder(self.lexicon, self.nlp.nlp)
         self._cache: OrderedDict[tuple[str, str, bool], ParagraphFindings] = OrderedDict()
 
     def analyze(self, text: str, sent: datetime | None = None) -> Analysis:

@@ -11,6 +11,7 @@ from lexicon import Lexicon, Verb
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
+    from spacy.vocab import Vocab
 
 # Prefixes that take no "ge-" in the participle (bestellen -> bestellt, erledigen -> erledigt).
 INSEPARABLE = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer", "über", "hinter", "wider")
@@ -79,6 +80,8 @@ class Tokens:
     is_punct: list[bool]
     lemma: list[str]          # verb lemma, else the lower-case form
     noun: list[bool]          # capitalised inside a sentence: a noun, never a verb form
+    line_after: list[bool]    # a line break follows the token
+    source: str               # the tokenised text (Doc.text would re-join Token objects)
 
     def __len__(self) -> int:
         return len(self.text)
@@ -88,9 +91,8 @@ class Tokens:
         return self.start[start], self.end[end - 1]
 
     def breaks_line(self, i: int) -> bool:
-        """True when a line break follows token i (in its whitespace or as the next token)."""
-        nxt = self.text[i + 1] if i + 1 < len(self.text) and self.is_space[i + 1] else ""
-        return "\n" in self.space[i] or "\r" in self.space[i] or "\n" in nxt or "\r" in nxt
+        """True when a line break follows token i (spaCy keeps line breaks as whitespace tokens)."""
+        return self.line_after[i]
 
 
 TOKENS_KEY = "versprochen.tokens"
@@ -102,41 +104,64 @@ def tokens_of(doc: Doc) -> Tokens:
     return tokens
 
 
-def _table_for(doc: Doc, lemmas: dict[str, str]) -> Tokens:
-    text, lower, start, end, space, is_space, is_punct, lemma, nouns = [], [], [], [], [], [], [], [], []
+def _table_for(doc: Doc, text: str, lemmas: dict[str, str]) -> Tokens:
+    """Build the token table from spaCy's arrays and the text (no Token objects: they cost ~1 µs each)."""
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, SPACY
+
+    rows = doc.to_array([IDX, LENGTH, SPACY, IS_SPACE, IS_PUNCT]).tolist() if len(doc) else []
+    words: list[str] = []
+    lower: list[str] = []
+    start: list[int] = []
+    end: list[int] = []
+    space: list[str] = []
+    is_space: list[bool] = []
+    is_punct: list[bool] = []
+    lemma: list[str] = []
+    nouns: list[bool] = []
     previous_ends = True  # the first word of a line or sentence may be capitalised without being a noun
-    for tok in doc:
-        word, low, ws = tok.text, tok.lower_, tok.whitespace_
-        idx = tok.idx
-        text.append(word)
+    for idx, length, spacy_flag, sp, punct in rows:
+        word = text[idx:idx + length]
+        low = word.lower()
+        words.append(word)
         lower.append(low)
         start.append(idx)
-        end.append(idx + len(word))
-        space.append(ws)
-        sp = tok.is_space
-        is_space.append(sp)
-        is_punct.append(tok.is_punct)
+        end.append(idx + length)
+        space.append(" " if spacy_flag else "")
+        is_space.append(bool(sp))
+        is_punct.append(bool(punct))
         noun = word[:1].isupper() and not previous_ends and not word.isupper()
         lemma.append(low if noun else lemmas.get(low, low))
         nouns.append(noun)
-        previous_ends = sp or "\n" in ws or "\r" in ws or word[-1:] in SENTENCE_STARTERS
-    return Tokens(text, lower, start, end, space, is_space, is_punct, lemma, nouns)
+        previous_ends = bool(sp) or word[-1:] in SENTENCE_STARTERS
+    breaks = [sp and ("\n" in w or "\r" in w) for w, sp in zip(words, is_space, strict=True)]
+    line_after = [*breaks[1:], False]
+    return Tokens(words, lower, start, end, space, is_space, is_punct, lemma, nouns, line_after, text)
 
 
-def make_nlp(lexicon: Lexicon, extra_lemmas: Iterable[tuple[str, str]] = ()) -> Language:
-    """Build the blank German pipeline with a component that stores the token table and verb lemmas."""
-    import spacy
-    from spacy.language import Language as SpacyLanguage
+class Pipeline:
+    """spaCy's blank German tokenizer plus the token table with lemmas from the lexicon's verbs.
 
-    table = lemma_table(lexicon)
-    table.update(extra_lemmas)
-    nlp = spacy.blank("de")
-    component = f"versprochen_tokens_{id(table)}"
+    Only the tokenizer runs (`make_doc`): a pipeline call costs more than the tokenizing itself.
+    """
 
-    @SpacyLanguage.component(component)
-    def store_tokens(doc):  # type: ignore[no-untyped-def]
-        doc.user_data[TOKENS_KEY] = _table_for(doc, table)
+    def __init__(self, lexicon: Lexicon, extra_lemmas: Iterable[tuple[str, str]] = ()) -> None:
+        import spacy
+
+        self.lemmas = lemma_table(lexicon)
+        self.lemmas.update(extra_lemmas)
+        self.nlp: Language = spacy.blank("de")
+
+    def __call__(self, text: str) -> Doc:
+        """Tokenise `text` and attach its token table (read it with `tokens_of`)."""
+        doc = self.nlp.make_doc(text)
+        doc.user_data[TOKENS_KEY] = _table_for(doc, text, self.lemmas)
         return doc
 
-    nlp.add_pipe(component)
-    return nlp
+    @property
+    def vocab(self) -> Vocab:
+        """The spaCy vocabulary (for matchers)."""
+        return self.nlp.vocab
+
+    def make_doc(self, text: str) -> Doc:
+        """A Doc with tokens only (for matcher patterns)."""
+        return self.nlp.make_doc(text)

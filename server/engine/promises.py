@@ -96,7 +96,7 @@ class PromiseFinder:
     def find_traced(self, doc: Doc, sent: datetime) -> tuple[list[Promise], set[str]]:
         """Promises plus the names of every rule that fired (for the lexicon's example tests)."""
         tokens = tokens_of(doc)
-        text = doc.text  # spaCy joins the tokens on every access: read it once
+        text = tokens.source  # Doc.text would re-join Token objects
         matches = self.phrases.matches(doc)
         found = self.deadlines.find(text, sent)
         spans = [(d.start, d.end) for d in found]
