@@ -17,9 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import mail, text_of_size  # noqa: E402
-from lexicon import load_lexicon  # noqa: E402
+from server.engine import Engine  # noqa: E402
 from server.engine.jargon import JargonFinder  # noqa: E402
-from server.engine.nlp import make_nlp  # noqa: E402
 
 
 def best_of(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
@@ -37,8 +36,8 @@ def best_of(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
 def main() -> None:
     """Measure and print."""
     rng = random.Random(11)
-    lexicon = load_lexicon()
-    nlp = make_nlp(lexicon)
+    engine = Engine()  # its pipeline tokenizes the benchmark text as in production
+    lexicon, nlp = engine.lexicon, engine.nlp
     t0 = time.perf_counter()
     finder = JargonFinder(lexicon, nlp)
     terms = sum(len(r.terms) for r in lexicon.of_kind("substitution"))
@@ -54,6 +53,10 @@ def main() -> None:
     wall, p95, cpu = best_of(lambda: [finder.find(d) for d in docs], 40)
     print(f"300-word mail, warm ({words:.0f} words): median {wall / len(docs) * 1e6:6.0f} µs wall, "
           f"{cpu / len(docs) * 1e6:6.0f} µs CPU, p95 {p95 / len(docs) * 1e6:6.0f} µs wall")
+    # The fastest of 40 runs per mail: what the code costs when nothing else competes for the CPU.
+    fastest = statistics.mean(min(best_of(lambda d=d: finder.find(d), 1)[0] for _ in range(40))  # type: ignore[misc]
+                              for d in docs)
+    print(f"300-word mail, warm, fastest of 40:     {fastest * 1e6:8.0f} µs")
     findings = statistics.mean(len(finder.find(d)) for d in docs)
     print(f"findings per mail:                      {findings:8.1f}")
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from lexicon import Lexicon, LexiconError, Rule, Term, Verb
 from server.engine.nlp import verb_forms
 from server.engine.types import Jargon, JargonKind, Severity
 
 if TYPE_CHECKING:
-    from spacy.language import Language
     from spacy.strings import StringStore
     from spacy.tokens import Doc
 
@@ -31,6 +30,14 @@ BOUNDARIES = frozenset({".", "!", "?", ";", ":", ",", "(", ")", "–", "—"})
 CACHE_LIMIT = 50_000
 MIN_ENGLISH_MARKERS = 3  # distinct English function words that make a sentence English
 MIN_AFFIX_CONTEXT = 5  # context words this long also match as the start or end of a compound
+
+
+class Tokenizer(Protocol):
+    """What the finder needs of the pipeline: spaCy's tokenizer, to split terms like the text."""
+
+    def make_doc(self, text: str) -> Doc:
+        """The tokens of `text`."""
+        ...
 
 
 def norm(text: str) -> str:
@@ -184,7 +191,7 @@ def _plain_text(plain: tuple[str, ...]) -> str:
 class JargonFinder:
     """Matches the lexicon's `substitution` rules against a spaCy Doc."""
 
-    def __init__(self, lexicon: Lexicon, nlp: Language) -> None:
+    def __init__(self, lexicon: Lexicon, nlp: Tokenizer) -> None:
         self.lexicon = lexicon
         self._accepted = frozenset(norm(a) for a in lexicon.accepted)
         self._words: dict[str, list[_Entry]] = {}  # single-token forms, lower case
@@ -216,7 +223,7 @@ class JargonFinder:
         self._min_compound = min((len(k) for k in self._compound), default=99)
         self._min_modifier = min((len(k) for k in self._modifiers), default=99)
 
-    def _add(self, entry: _Entry, nlp: Language, irregular: Mapping[str, tuple[str, ...]]) -> None:
+    def _add(self, entry: _Entry, nlp: Tokenizer, irregular: Mapping[str, tuple[str, ...]]) -> None:
         """Index one term under all its forms (and its spaced variant when it is hyphenated)."""
         term = entry.term
         segments = [s.strip() for s in term.term.replace("...", GAP).split(GAP)]
