@@ -193,7 +193,8 @@ class JargonFinder:
 
     def __init__(self, lexicon: Lexicon, nlp: Tokenizer) -> None:
         self.lexicon = lexicon
-        self._accepted = frozenset(norm(a) for a in lexicon.accepted)
+        # The team's accepted words, compared casefolded ("Maßgabe" = "MASSGABE") and without hyphens.
+        self._accepted = frozenset(a.casefold().translate(_STRIP) for a in lexicon.accepted)
         self._words: dict[str, list[_Entry]] = {}  # single-token forms, lower case
         self._exact: dict[str, list[_Entry]] = {}  # single-token forms of case-sensitive terms
         self._compound: dict[str, list[_Entry]] = {}  # forms that may stand inside compounds
@@ -367,7 +368,8 @@ class JargonFinder:
             if taken.find(1, hit.start, hit.end) >= 0 or not self._allowed(hit, keys, english):
                 continue
             label = hit.label or tokens.surface(hit.start, hit.end)[:end - start]
-            if self._accepted and (norm(label) in self._accepted or hit.entry.key in self._accepted):
+            if self._accepted and not self._accepted.isdisjoint(
+                    (label.casefold().translate(_STRIP), hit.entry.term.term.casefold().translate(_STRIP))):
                 continue
             taken[hit.start:hit.end] = b"\1" * (hit.end - hit.start)
             out.append(self._finding(hit.entry, start, end, label))
