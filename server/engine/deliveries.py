@@ -1,4 +1,4 @@
-"""Deliveries: hand-overs and done reports in new text, the promises they keep, the "Wie versprochen" edit."""
+"""Deliveries: hand-overs and done reports in new text (matching and the rewrite: `delivery_match`)."""
 
 from __future__ import annotations
 
@@ -25,13 +25,19 @@ from server.engine.delivery_clauses import (
     Pattern,
     PatternSet,
     Segment,
+    base_form,
     clauses,
     compile_pattern,
+    is_modifier,
+    looks_participle,
     option_list,
     span_text,
     token_rows,
 )
-from server.engine.types import Delivery, Promise, Severity
+from server.engine.delivery_match import match_deliveries, promise_nouns, same_thing, wie_versprochen_rewrite
+from server.engine.types import Delivery, Severity
+
+__all__ = ["DeliveryFinder", "match_deliveries", "promise_nouns", "same_thing", "wie_versprochen_rewrite"]
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -206,7 +212,7 @@ class DeliveryFinder:
             free[m.start:m.end] = [""] * (m.end - m.start)
         phrased = "" in free
         # "kann abgeholt werden" is a passive infinitive, not the future tense.
-        free = ["" if w == "werden" and k and _participle(free[k - 1]) else w for k, w in enumerate(free)]
+        free = ["" if w == "werden" and k and looks_participle(free[k - 1]) else w for k, w in enumerate(free)]
         prev = segs[n - 1] if n and segs[n - 1].sentence == seg.sentence else None
         last = n + 1 == len(segs) or segs[n + 1].sentence != seg.sentence
         if self._asks_or_waits(seg, free, prev, last):
@@ -288,7 +294,7 @@ class DeliveryFinder:
             blocks = scope.around(())
             verb = next(iter(hits.get("phrased.present_verbs", [])), None)
             perfect_like = tense and not customer and any(
-                _participle(w) for w in free if w not in FUNCTION_WORDS)
+                looks_participle(w) for w in free if w not in FUNCTION_WORDS)
             if (verb or perfect_like) and not (tense != "past" and self._is_future(seg, blocks)):
                 return self.phrased_rule, set(verb.positions) if verb else set()
         return None
@@ -358,7 +364,7 @@ class DeliveryFinder:
                     k == 0 and len(words) > 1 and words[1] in PRONOUNS):
                 continue
             start = k
-            while start > 0 and _modifier(texts[start - 1]):
+            while start > 0 and is_modifier(texts[start - 1]):
                 start -= 1
             article = start > 0 and words[start - 1] in DETERMINERS
             start -= article
@@ -374,117 +380,7 @@ class DeliveryFinder:
             for m in range(k + 2, min(len(words), k + 6)):
                 text = texts[m]
                 if text[:1].isupper() and words[m] not in FUNCTION_WORDS:
-                    return _base(text, words[k + 1] in GENITIVE or words[m - 1] in GENITIVE)
-                if not (words[m] in DETERMINERS or _modifier(text)):
+                    return base_form(text, words[k + 1] in GENITIVE or words[m - 1] in GENITIVE)
+                if not (words[m] in DETERMINERS or is_modifier(text)):
                     break
-        return _base(texts[k], genitive)
-
-
-INSEPARABLE = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer", "über")
-
-
-def _modifier(text: str) -> bool:
-    """An adjective or number before a noun ("neuen", "angepasste", "42")."""
-    return (text[:1].islower() and text.isalpha() and text.lower() not in FUNCTION_WORDS) or text.isdigit()
-
-
-def _participle(word: str) -> bool:
-    """Looks like a past participle ("geprüft", "aktualisiert", "verschoben")."""
-    return len(word) > 4 and word.isalpha() and (word.endswith("iert") or (
-        word.endswith(("t", "en")) and ("ge" in word[:6] or word.startswith(INSEPARABLE))))
-
-
-def _base(noun: str, genitive: bool) -> str:
-    """Nominative of a noun after a genitive article ("des Mietvertrags" -> "Mietvertrag")."""
-    noun = noun.strip(".,;:!?\"'“”„»«()")
-    if not genitive or len(noun) < 5:
-        return noun
-    if noun.endswith("es") and noun[-3] not in "aeiouäöü" and len(noun) > 5:
-        return noun[:-2]
-    return noun[:-1] if noun.endswith("s") else noun
-
-
-NOUN = re.compile(r"[A-ZÄÖÜ][\wäöüß]*(?:-[\wäöüßÄÖÜ]+)*")
-
-
-def _stem(word: str) -> str:
-    """A crude stem so inflected forms compare equal ("Rechnungen" ~ "Rechnung", "Angebots" ~ "Angebot")."""
-    word = word.casefold()
-    for suffix in ("en", "es", "e", "n", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def same_thing(a: str, b: str) -> bool:
-    """Whether two nouns name the same thing, compounds included ("Mietvertragskopie" ~ "Mietvertrag")."""
-    a, b = _stem(a), _stem(b)
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    # A compound shares its head ("Nachtragsangebot" ~ "Angebot") or its first part ("Mietvertragskopie").
-    compound = long.startswith(short) or long.endswith(short)
-    return compound and len(short) >= 5 and len(long) - len(short) >= 3
-
-
-def promise_nouns(promise: Promise) -> list[str]:
-    """The nouns a promise names: its object's, else those of its text."""
-    source = promise.object or promise.text
-    nouns = [m.group() for m in NOUN.finditer(source) if m.group().casefold() not in FUNCTION_WORDS]
-    if not nouns and promise.object:
-        nouns = promise.object.split()
-    return nouns
-
-
-def match_deliveries(deliveries: Iterable[Delivery], promises: Iterable[Promise]) -> list[Delivery]:
-    """Deliveries with `matches` set to the earlier promise that names the same object."""
-    candidates = [(p, promise_nouns(p)) for p in promises]
-    out: list[Delivery] = []
-    for delivery in deliveries:
-        if delivery.matches is None and delivery.object:
-            target = delivery.object
-            exact = [p for p, nouns in candidates if any(_stem(n) == _stem(target) for n in nouns)]
-            close = exact or [p for p, nouns in candidates if any(same_thing(n, target) for n in nouns)]
-            if close:
-                delivery = replace(delivery, matches=close[0])
-        out.append(delivery)
-    return out
-
-
-FRONTED = re.compile(r"(anbei|hiermit|anliegend|beiliegend|beigefügt|im anhang|in der anlage|als anlage)\s+",
-                     re.IGNORECASE)
-HIER_VERB = re.compile(r"hier\s+(?:ist|sind|kommt|kommen)\s+", re.IGNORECASE)
-PRONOUN_RUN = re.compile(r"(?:\s+(?:Sie|ich|wir|Ihnen|dir|euch|du|ihr|uns|mir))+")
-SUBJECT_FIRST = re.compile(r"(ich|wir)\s+(\w+)\s+", re.IGNORECASE)
-FINITE = re.compile(r"\b(ist|sind|wurde|wurden|haben|habe|hat|hab|liegt|liegen|erhalten|finden|bestätigen|"
-                    r"übersenden|senden|schicken|konnten|konnte)\b")
-
-
-def wie_versprochen_rewrite(text: str, delivery: Delivery) -> tuple[int, int, str] | None:
-    """The edit (start, end, replacement) that makes the delivery clause say "Wie versprochen, …"."""
-    start, end = delivery.start, delivery.end
-    if delivery.phrased or not 0 <= start < end <= len(text) or text[start:end] != delivery.text:
-        return None
-    clause = delivery.text
-    before = text[:start].rstrip()
-    at_start = not before or before[-1] in ".!?" or (before[-1] == "," and "\n" in text[len(before):start])
-    if not at_start:
-        # Inside a sentence: "…, die Zahlung ist wie versprochen bereits angewiesen".
-        verb = FINITE.search(clause)
-        return (start, end, f"{clause[:verb.end()]} wie versprochen{clause[verb.end():]}") if verb else None
-    wie = "Wie" if clause[:1].isupper() else "wie"
-    if m := HIER_VERB.match(clause):
-        return start, end, f"{wie} versprochen, hier {clause[m.end():]}"
-    if m := FRONTED.match(clause):
-        marker, rest = m.group(1)[:1].lower() + m.group(1)[1:], clause[m.end():]
-        verb = re.match(r"([a-zäöüß]+)", rest)
-        if verb and verb.group(1) not in DETERMINERS and not rest[:1].isupper():
-            pronouns = PRONOUN_RUN.match(rest, verb.end())
-            cut = pronouns.end() if pronouns else verb.end()
-            return start, end, f"{wie} versprochen, {rest[:cut]} {marker} {rest[cut:].lstrip()}".rstrip()
-        return start, end, f"{wie} versprochen, {marker} {rest}"
-    if clause[:4].lower() == "hier":
-        return start, end, f"{wie} versprochen, hier{clause[4:]}"
-    if m := SUBJECT_FIRST.match(clause):
-        return start, end, f"{wie} versprochen, {m.group(2)} {m.group(1).lower()} {clause[m.end():]}"
-    return start, end, f"{wie} versprochen: {clause[:1].upper()}{clause[1:]}"
+        return base_form(texts[k], genitive)

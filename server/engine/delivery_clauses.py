@@ -109,6 +109,7 @@ class Pattern:
     def anchors(self) -> Element:
         """The most selective element, used to skip paragraphs quickly: no everyday word, long words."""
         def rarity(element: Element) -> tuple[bool, int]:
+            """(no everyday word, shortest word length): higher is more selective."""
             sizes = [len(w) for w in element.words] + [len(p) + 2 for p in element.prefixes]
             common = element.digit or not element.words.isdisjoint(COMMON)
             return not common, min(sizes) if sizes and not element.digit else 0
@@ -255,64 +256,75 @@ def segments(doc: Doc) -> list[Segment]:
 
 def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> list[Segment]:
     """Split a paragraph into clauses, minding abbreviations, glued sentence ends, quotes and brackets."""
-    out: list[Segment] = []
-    current = Segment([], 0)
-    # Clauses interrupted by a bracket; the bracket is a clause of its own and the outer one goes on.
-    outer: list[Segment] = []
-    asked: set[int] = set()
-    depth = 0
-
-    def close(sentence_end: bool, question: bool = False) -> None:
-        nonlocal current
-        for seg in ([current, *reversed(outer)] if sentence_end else [current]):
-            if seg.ids:
-                out.append(seg)
-        if sentence_end:
-            outer.clear()
-        if question:
-            asked.add(current.sentence)
-        current = Segment([], current.sentence + sentence_end, depth > 0)
-
+    splitter = _Splitter(rows)
     for n, (text, _) in enumerate(rows):
         if text.isalpha():  # most tokens: a plain word
-            current.ids.append(n)
-            continue
-        after = rows[n + 1][0] if n + 1 < len(rows) else ""
-        punct = not text.isalnum() and WORDLIKE.search(text) is None
-        if text.isspace():
-            if "\n" in text and after in BULLETS:
-                close(True)
-        elif text in QUOTES_OPEN or text in QUOTES_CLOSE or text in QUOTES_BOTH:
-            opens = text in QUOTES_OPEN or (text in QUOTES_BOTH and depth == 0)
-            depth = depth + 1 if opens else max(0, depth - 1)
-            close(False)
-        elif text in SENTENCE_ENDS or (punct and text[0] in "?!."):
-            # "Bestellnr. 558201", "ca. 20 Stück": a period before a number or a small letter ends nothing.
-            if text != "." or not (after[:1].isdigit() or after[:1].islower()):
-                close(True, "?" in text)
-        elif text in ("(", "["):
-            outer.append(current)
-            current = Segment([], current.sentence, depth > 0)
-        elif text in (")", "]") and outer:
-            if current.ids:
-                out.append(current)
-            current = outer.pop()
-        elif text in BREAKS and (text not in "-–" or n == 0 or rows[n - 1][1] + len(rows[n - 1][0]) < rows[n][1]):
-            close(False)  # a dash breaks a clause, a hyphen inside "2026-118" does not
-        elif text in BREAKS:
-            continue
-        elif not punct or text in "/&+":
-            current.ids.append(n)
-            if text.endswith(".") and any(c.isdigit() for c in text) and _glued_end(text, after):
-                close(True)
-    close(True)
-    out.sort(key=lambda seg: seg.ids[0])
+            splitter.current.ids.append(n)
+        else:
+            splitter.other(n, text, rows[n + 1][0] if n + 1 < len(rows) else "")
+    splitter.close(True)
+    out = sorted(splitter.out, key=lambda seg: seg.ids[0])
     low = lowers if lowers is not None else [text.lower() for text, _ in rows]
     for seg in out:
         seg.words = [low[n] for n in seg.ids]
         seg.texts = [rows[n][0] for n in seg.ids]
-        seg.question = seg.sentence in asked
+        seg.question = seg.sentence in splitter.asked
     return out
+
+
+class _Splitter:
+    """The state of `clauses`: the open clause, clauses a bracket interrupted, quote depth."""
+
+    def __init__(self, rows: list[tuple[str, int]]) -> None:
+        self.rows = rows
+        self.out: list[Segment] = []
+        self.current = Segment([], 0)
+        # Clauses interrupted by a bracket; the bracket is a clause of its own and the outer one goes on.
+        self.outer: list[Segment] = []
+        self.asked: set[int] = set()
+        self.depth = 0
+
+    def close(self, sentence_end: bool, question: bool = False) -> None:
+        """End the open clause (and, at a sentence end, the clauses a bracket interrupted)."""
+        for seg in ([self.current, *reversed(self.outer)] if sentence_end else [self.current]):
+            if seg.ids:
+                self.out.append(seg)
+        if sentence_end:
+            self.outer.clear()
+        if question:
+            self.asked.add(self.current.sentence)
+        self.current = Segment([], self.current.sentence + sentence_end, self.depth > 0)
+
+    def other(self, n: int, text: str, after: str) -> None:
+        """Handle a token that is not a plain word: punctuation, quotes, brackets, numbers, spaces."""
+        punct = not text.isalnum() and WORDLIKE.search(text) is None
+        if text.isspace():
+            if "\n" in text and after in BULLETS:
+                self.close(True)
+        elif text in QUOTES_OPEN or text in QUOTES_CLOSE or text in QUOTES_BOTH:
+            opens = text in QUOTES_OPEN or (text in QUOTES_BOTH and self.depth == 0)
+            self.depth = self.depth + 1 if opens else max(0, self.depth - 1)
+            self.close(False)
+        elif text in SENTENCE_ENDS or (punct and text[0] in "?!."):
+            # "Bestellnr. 558201", "ca. 20 Stück": a period before a number or a small letter ends nothing.
+            if text != "." or not (after[:1].isdigit() or after[:1].islower()):
+                self.close(True, "?" in text)
+        elif text in ("(", "["):
+            self.outer.append(self.current)
+            self.current = Segment([], self.current.sentence, self.depth > 0)
+        elif text in (")", "]") and self.outer:
+            if self.current.ids:
+                self.out.append(self.current)
+            self.current = self.outer.pop()
+        elif text in BREAKS:
+            # A dash breaks a clause, a hyphen inside "2026-118" does not.
+            previous = self.rows[n - 1] if n else ("", -9)
+            if text not in "-–" or previous[1] + len(previous[0]) < self.rows[n][1]:
+                self.close(False)
+        elif not punct or text in "/&+":
+            self.current.ids.append(n)
+            if text.endswith(".") and DIGIT.search(text) and _glued_end(text, after):
+                self.close(True)
 
 
 def _glued_end(text: str, after: str) -> bool:
@@ -326,3 +338,27 @@ def _glued_end(text: str, after: str) -> bool:
     if not after[:1].isupper():
         return False
     return text.count(".") >= 3 or after.lower() in FUNCTION_WORDS or after.lower() in OPENERS
+
+
+INSEPARABLE = ("be", "emp", "ent", "er", "ge", "miss", "ver", "zer", "über")
+
+
+def is_modifier(text: str) -> bool:
+    """An adjective or number before a noun ("neuen", "angepasste", "42")."""
+    return (text[:1].islower() and text.isalpha() and text.lower() not in FUNCTION_WORDS) or text.isdigit()
+
+
+def looks_participle(word: str) -> bool:
+    """Looks like a past participle ("geprüft", "aktualisiert", "verschoben")."""
+    return len(word) > 4 and word.isalpha() and (word.endswith("iert") or (
+        word.endswith(("t", "en")) and ("ge" in word[:6] or word.startswith(INSEPARABLE))))
+
+
+def base_form(noun: str, genitive: bool) -> str:
+    """Nominative of a noun after a genitive article ("des Mietvertrags" -> "Mietvertrag")."""
+    noun = noun.strip(".,;:!?\"'“”„»«()")
+    if not genitive or len(noun) < 5:
+        return noun
+    if noun.endswith("es") and noun[-3] not in "aeiouäöü" and len(noun) > 5:
+        return noun[:-2]
+    return noun[:-1] if noun.endswith("s") else noun
