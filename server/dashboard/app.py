@@ -31,6 +31,7 @@ from server.dashboard.security import (
     Tokens,
     csrf_ok,
 )
+from server.tracker.command import KIND_LABELS, RISK_LABELS
 from server.tracker.dates import now_local, parse_user_date
 from server.tracker.models import ACTIVE_STATES, STATE_LABELS, InvalidTransition, PromiseNotFound, TrackerError
 from server.tracker.store import TrackerStore
@@ -179,7 +180,8 @@ class Dashboard:
         history = await run_in_threadpool(self.store.history, promise_id)
         done = request.query_params.get("done", "")
         return self.page(session, "dashboard/promise.html.j2", row=views.make_row(found, self.clock()),
-                         history=history, action_labels=ACTION_LABELS,
+                         history=history, action_labels=ACTION_LABELS, kind_labels=KIND_LABELS,
+                         risk_labels=RISK_LABELS,
                          done=STATE_LABELS.get(done, ""), active=found.state in ACTIVE_STATES)
 
     @guarded

@@ -60,3 +60,55 @@ def client(store: TrackerStore, env: jinja2.Environment) -> Iterator[TestClient]
     """A client on the open (loopback, no token) dashboard."""
     with make_client(store, env) as c:
         yield c
+
+
+def free_port() -> int:
+    """A port free on loopback right now (the server binds it a moment later)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(db: tuple[Path, dict[str, int]], tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """`versprochen dashboard` in a subprocess on a free loopback port over the seeded tracker.
+
+    Yields (base URL, the command line); tests add `--token` by parametrizing `served_args` if needed.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "server.cli", "dashboard", "--port", str(port), "--db", str(db[0]),
+           "--user", "browser-test", "--token", "pruefer:geheim-browser-1"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            # Wait for the server to answer, not for a fixed time.
+            try:
+                httpx.get(base + "/login", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"dashboard did not start: {proc.stderr.read().decode()}") from None  # type: ignore[union-attr]
+                time.sleep(0.05)
+        yield base, cmd
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
