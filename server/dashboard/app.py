@@ -6,7 +6,6 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -278,6 +277,12 @@ def _next(target: str | None) -> str:
     return target
 
 
+async def _tracker_unavailable(request: Request, exc: Exception) -> Response:
+    """A database that is locked, gone or broken is a 503 with the tracker's German message, no traceback."""
+    return Response(f"Tracker-Datenbank nicht verfügbar: {exc}\n", status_code=503,
+                    media_type="text/plain; charset=utf-8")
+
+
 def create_app(store: TrackerStore, *, user: str, tokens: Tokens | None = None,
                env: jinja2.Environment | None = None, allowed_hosts: list[str] | None = None,
                clock: Callable[[], datetime] = now_local, signer: SessionSigner | None = None) -> Starlette:
@@ -299,9 +304,8 @@ def create_app(store: TrackerStore, *, user: str, tokens: Tokens | None = None,
     middleware = [Middleware(SecurityHeaders)]
     if allowed_hosts:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={TrackerError: _tracker_unavailable})
     app.state.dashboard = board
     return app
 
-
-__all__ = ["ACTIONS", "Dashboard", "Path", "create_app"]

@@ -134,3 +134,10 @@ def test_hostile_quote_is_in_the_raw_database(client: TestClient, ids: dict[str,
     # Escaping happens on output only: the stored text stays exactly what was written.
     board = client.app.state.dashboard  # type: ignore[attr-defined]
     assert board.store.get(ids["hostile"]).quote == HOSTILE
+
+
+def test_unusable_database_is_503_not_a_traceback(client: TestClient) -> None:
+    client.app.state.dashboard.store.close()  # type: ignore[attr-defined]
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response.text.startswith("Tracker-Datenbank nicht verfügbar") and "Traceback" not in response.text
