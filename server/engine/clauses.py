@@ -158,7 +158,9 @@ def _role(tokens: Tokens, words: list[int], verb_forms: frozenset[str], first: b
     ):
         return "inf"
     has_verb = any(is_verb(tokens, k, verb_forms) for k in words)
-    return "main" if has_verb else "frag"
+    # A personal pronoun marks a clause even when its verb is unknown ("…, weiß ich erst morgen").
+    has_subject = any(lower[k] in PRONOUNS for k in words[1:]) or lower[words[0]] in PRONOUNS
+    return "main" if has_verb or has_subject else "frag"
 
 
 def chunk_sentence(tokens: Tokens, sentence: tuple[int, int], verb_forms: frozenset[str],
@@ -199,12 +201,10 @@ def units(tokens: Tokens, sentence: tuple[int, int], verb_forms: frozenset[str],
             result[-1] = Unit(sentence, last.main, last.before, (*last.after, chunk))
         else:
             pending.append(chunk)  # a leading "Wenn …," belongs to the main clause after it
-    if pending:
-        if result:
-            last = result[-1]
-            result[-1] = Unit(sentence, last.main, last.before, (*last.after, *pending))
-        else:
-            result.append(Unit(sentence, pending[0], (), tuple(pending[1:])))
+    if pending and result:
+        last = result[-1]
+        result[-1] = Unit(sentence, last.main, last.before, (*last.after, *pending))
+    # A sentence of subordinate clauses only ("Ob der Lkw kommt, …") has no unit to judge.
     return result
 
 

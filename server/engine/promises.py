@@ -35,6 +35,9 @@ TAG_WORDS = GRAMMAR["tag_words"]
 DETERMINERS = GRAMMAR["determiners"]
 NOT_OBJECTS = GRAMMAR["not_objects"]
 BACK_REFERENCES = GRAMMAR["back_references"]
+STRONG_PARTICIPLES = GRAMMAR["strong_participles"]
+PROCESS_VERBS = GRAMMAR["process_verbs"]
+INTENTION = GRAMMAR["intention"]
 PARTICIPLE = re.compile(
     rf"^(?:(?:{'|'.join(sorted(GRAMMAR['particles']))})?ge\w{{2,}}(?:t|en)|\w{{3,}}iert|"
     rf"(?:{'|'.join(sorted(GRAMMAR['inseparable']))})\w{{3,}}t)$"
@@ -70,6 +73,7 @@ class PromiseFinder:
         self.frame_lemmas = frozenset(
             v for r in lexicon.of_kind("commitment") for v in r.option("frame_verbs", []))
         self.receive_lemmas = self._lemmas("receive")
+        self.particles_of = _particle_only_bases(lexicon)
         self.implicit_lemmas = self._lemmas("implicit")
         self.staff = frozenset(s for r in lexicon.of_kind("implicit") for s in r.option("subjects", []))
         self.verb_forms = frozenset(
@@ -138,14 +142,24 @@ class PromiseFinder:
             return None
         deadline = _first_in(found, *tokens.chars(unit.start, unit.end))
         future = _is_future(deadline, sent)
-        past = _is_past(tokens, main.start, main.end, deadline)
-        if words & FIRST_PERSON:
+        # A one-word risk modifier ("garantiert") is an adverb there, not a participle.
+        graded = {a for r, a, b in matches.within(main.start, main.end) if r.kind == "modifier" and b == a + 1}
+        past = _is_past(tokens, main.start, main.end, deadline, graded)
+        if words & FIRST_PERSON or self._elided_first_person(tokens, main):
             return self._first_person(tokens, unit, matches, future, past)
         lemmas = _verb_lemmas(tokens, main.start, main.end)
         if "Sie" in tokens.text[main.start:main.end] and lemmas & self.receive_lemmas and not past and not (
                 words & PERFECT_AUX):
             return Candidate(unit, self.receive_rule, "explicit", unit.start, unit.end)
         return self._third_person(tokens, unit, matches, future, past)
+
+    def _elided_first_person(self, tokens: Tokens, main: Chunk) -> bool:
+        """Chat style without "ich": "melde mich morgen", "Rufe Sie am Freitag an"."""
+        head, lemma = tokens.lower[main.start], tokens.lemma[main.start]
+        if head.endswith("e") and head != lemma and lemma in self.commit_lemmas:
+            return True  # a first-person singular form opening the clause
+        return "mich" in tokens.lower[main.start:main.end] and bool(
+            _verb_lemmas(tokens, main.start, main.end) & self.commit_lemmas)
 
     def _refers_back(self, tokens: Tokens, cand: Candidate) -> bool:
         """A promise frame about the clause before it ("das garantiere ich Ihnen", "darauf …")."""
@@ -155,19 +169,28 @@ class PromiseFinder:
 
     def _exclusions(self, tokens: Tokens, start: int, end: int, matches: PhraseMatches) -> set[str]:
         out = set()
-        for rule, _a, b in matches.within(start, end):
+        for rule, a, b in matches.within(start, end):
             if rule.kind != "modifier" or rule.option("effect") != "exclude":
                 continue
+            if rule.option("anchor") == "start" and a != start:
+                continue  # "Rufen Sie uns an" is a request, "Wir rufen Sie an" is not
             after = tokens.lower[b] if b < len(tokens) else ""
             if after in self.except_after.get(rule.name, frozenset()):
                 continue
             out.add(rule.name)
         return out
 
+    def _lemmas_in(self, tokens: Tokens, start: int, end: int) -> set[str]:
+        """Verb lemmas of a range; a base like "legen" counts only when its particle ("bei") is there too."""
+        lemmas = _verb_lemmas(tokens, start, end)
+        words = set(tokens.lower[start:end])
+        return {lemma for lemma in lemmas
+                if lemma not in self.particles_of or self.particles_of[lemma] & words}
+
     def _first_person(self, tokens: Tokens, unit: Unit, matches: PhraseMatches,
                       future: bool, past: bool) -> Candidate | None:
         main = unit.main
-        lemmas = _verb_lemmas(tokens, main.start, unit.end)
+        lemmas = self._lemmas_in(tokens, main.start, unit.end)
         main_words = set(tokens.lower[main.start:main.end])
         scheduled = bool(main_words & SCHEDULED)
         if past and not (scheduled and future):
@@ -191,19 +214,23 @@ class PromiseFinder:
         words = tokens.lower[main.start:main.end]
         word_set = set(words)
         customer_duty = "Sie" in tokens.text[main.start + 1:main.end] and word_set & (MODAL_CAN | MODAL_MUST)
-        if "leider" in word_set or customer_duty:
+        # Duties ("muss … vorliegen"), possibilities ("kann … abgeholt werden") and others' intentions
+        # ("Frau Ahrens will …") are no promise of ours.
+        possibility = bool(word_set & MODAL_CAN) and "werden" in word_set
+        if "leider" in word_set or customer_duty or possibility or word_set & (MODAL_MUST | INTENTION):
             return None
         in_main = matches.within(main.start, main.end)
-        implicit_hits = [r for r, _, _ in in_main if r.kind == "implicit"]
         absolute = any(r.name == "AbsoluteWords" for r, _, _ in in_main)
         scheduled = bool(word_set & SCHEDULED)
-        if past and not ((scheduled or implicit_hits) and future):
+        if past and not (scheduled and future):
             return None
+        if word_set & PROCESS_VERBS and not past:
+            return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)  # "Die Auszahlung erfolgt …"
         if not any(is_verb(tokens, i, self.verb_forms) for i in range(main.start, main.end)):
             return None
         future_passive = bool(word_set & FUTURE_AUX) and "worden" not in word_set and any(
             PARTICIPLE.match(w) or w in RESULT_PARTICIPLES for w in words)
-        staff = bool(word_set & self.staff) and bool(_verb_lemmas(tokens, main.start, main.end) & (
+        staff = bool(word_set & self.staff) and bool(self._lemmas_in(tokens, main.start, main.end) & (
             self.implicit_lemmas | self.commit_lemmas))
         if future or absolute or staff or (future_passive and word_set & RESULT_PARTICIPLES):
             return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)
@@ -290,6 +317,20 @@ def _verb_lemmas(tokens: Tokens, start: int, end: int) -> set[str]:
     return {lemma for i, lemma in enumerate(tokens.lemma[start:end], start) if not noun[i]}
 
 
+def _particle_only_bases(lexicon: Lexicon) -> dict[str, frozenset[str]]:
+    """Base verbs known only with a separable particle ("legen" from bei|legen, an|legen) and those particles."""
+    standalone: set[str] = set()
+    particles: dict[str, set[str]] = {}
+    for rule in lexicon.rules.values():
+        for verb in rule.verbs:
+            particle, _, base = verb.lemma.rpartition("|")
+            if particle:
+                particles.setdefault(base, set()).add(particle)
+            else:
+                standalone.add(base)
+    return {base: frozenset(p) for base, p in particles.items() if base not in standalone}
+
+
 def _first_in(found: Iterable[Deadline], a: int, b: int) -> Deadline | None:
     return next((d for d in found if d.start >= a and d.end <= b), None)
 
@@ -305,7 +346,8 @@ def _is_future(deadline: Deadline | None, sent: datetime) -> bool:
     return isinstance(due, date) and due >= sent.date()
 
 
-def _is_past(tokens: Tokens, start: int, end: int, deadline: Deadline | None = None) -> bool:
+def _is_past(tokens: Tokens, start: int, end: int, deadline: Deadline | None = None,
+             skip: set[int] | frozenset[int] = frozenset()) -> bool:
     """Past or perfect tense, judged on the coordinated part that holds the deadline if there is one."""
     lo, hi = start, end
     if deadline is not None:
@@ -315,14 +357,14 @@ def _is_past(tokens: Tokens, start: int, end: int, deadline: Deadline | None = N
             if a + 1 < b and tokens.start[a + 1] <= deadline.start < tokens.end[b - 1]:
                 lo, hi = a + 1, b
                 break
-    words = tokens.lower[lo:hi]
+    words = [tokens.lower[i] for i in range(lo, hi) if i not in skip and not tokens.noun[i]]  # "Angebot" ≠ an-ge-bot
     word_set = set(words)
     if word_set & PAST_ONLY:
         return True
     if word_set & FUTURE_AUX:
         return False  # "ist bekannt und wird … behoben": the future part decides
     if word_set & PERFECT_AUX:
-        return any(PARTICIPLE.match(w) and w not in SCHEDULED for w in words)
+        return any((PARTICIPLE.match(w) or w in STRONG_PARTICIPLES) and w not in SCHEDULED for w in words)
     return False
 
 
