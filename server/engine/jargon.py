@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from lexicon import Lexicon, LexiconError, Rule, Term, Verb
-from server.engine.nlp import verb_forms
+from server.engine.nlp import TOKENS_KEY, Tokens, verb_forms
 from server.engine.types import Jargon, JargonKind, Severity
 
 if TYPE_CHECKING:
-    from spacy.strings import StringStore
+    from spacy.language import Language
     from spacy.tokens import Doc
 
 # Hyphens, apostrophes and quotes vanish from match keys: "Kick-off" = "Kickoff", "To-do's" = "Todos".
@@ -30,14 +30,6 @@ BOUNDARIES = frozenset({".", "!", "?", ";", ":", ",", "(", ")", "–", "—"})
 CACHE_LIMIT = 50_000
 MIN_ENGLISH_MARKERS = 3  # distinct English function words that make a sentence English
 MIN_AFFIX_CONTEXT = 5  # context words this long also match as the start or end of a compound
-
-
-class Tokenizer(Protocol):
-    """What the finder needs of the pipeline: spaCy's tokenizer, to split terms like the text."""
-
-    def make_doc(self, text: str) -> Doc:
-        """The tokens of `text`."""
-        ...
 
 
 def norm(text: str) -> str:
@@ -115,28 +107,23 @@ class _Phrase:
 
 @dataclass(frozen=True, slots=True)
 class _Tokens:
-    """A Doc as arrays: token hashes, start offsets and match keys; texts are looked up on demand."""
+    """A Doc as lists: token texts, start offsets and match keys."""
 
-    orths: list[int]
+    texts: list[str]
     starts: list[int]
     keys: list[str]
-    strings: StringStore
-
-    def text(self, i: int) -> str:
-        """The text of token i."""
-        return str(self.strings[self.orths[i]])
 
     def end(self, last: int) -> int:
         """Where a span ending with token `last` ends (a sentence period glued to it stays outside)."""
-        text = self.text(last)
+        text = self.texts[last]
         cut = text.endswith(".") and not self.keys[last].endswith(".")
         return self.starts[last] + len(text) - cut
 
     def surface(self, first: int, stop: int) -> str:
         """The text of tokens first..stop-1 as written (only single spaces lie between spaCy tokens)."""
-        pieces = [self.text(k) + " " * (self.starts[k + 1] - self.starts[k] - len(self.text(k)))
+        pieces = [self.texts[k] + " " * (self.starts[k + 1] - self.starts[k] - len(self.texts[k]))
                   for k in range(first, stop - 1)]
-        return "".join(pieces) + self.text(stop - 1)
+        return "".join(pieces) + self.texts[stop - 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +178,7 @@ def _plain_text(plain: tuple[str, ...]) -> str:
 class JargonFinder:
     """Matches the lexicon's `substitution` rules against a spaCy Doc."""
 
-    def __init__(self, lexicon: Lexicon, nlp: Tokenizer) -> None:
+    def __init__(self, lexicon: Lexicon, nlp: Language) -> None:
         self.lexicon = lexicon
         # The team's accepted words, compared casefolded ("Maßgabe" = "MASSGABE") and without hyphens.
         self._accepted = frozenset(a.casefold().translate(_STRIP) for a in lexicon.accepted)
@@ -205,7 +192,7 @@ class JargonFinder:
         self._gapped: dict[str, list[_Phrase]] = {}
         self._memo: dict[tuple[str, bool, int], frozenset[str]] = {}
         self._dotted: set[str] = set()  # keys that keep a final period ("bzgl.", "o.")
-        self._cache: dict[int, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}  # by token hash
+        self._cache: dict[str, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}  # by token text
         for rule in lexicon.of_kind("substitution"):
             options = _options(rule)
             kind = cast(JargonKind, rule.option("jargon_kind"))
@@ -224,7 +211,7 @@ class JargonFinder:
         self._min_compound = min((len(k) for k in self._compound), default=99)
         self._min_modifier = min((len(k) for k in self._modifiers), default=99)
 
-    def _add(self, entry: _Entry, nlp: Tokenizer, irregular: Mapping[str, tuple[str, ...]]) -> None:
+    def _add(self, entry: _Entry, nlp: Language, irregular: Mapping[str, tuple[str, ...]]) -> None:
         """Index one term under all its forms (and its spaced variant when it is hyphenated)."""
         term = entry.term
         segments = [s.strip() for s in term.term.replace("...", GAP).split(GAP)]
@@ -271,15 +258,10 @@ class JargonFinder:
 
     def find(self, doc: Doc) -> list[Jargon]:
         """Jargon findings in `doc`, character offsets relative to `doc.text`."""
-        from spacy.attrs import IDX, ORTH
-
-        # Token hashes and offsets as two arrays, no Token objects and no `doc.text` (it joins Token
-        # objects): the strings are looked up only for tokens not yet cached and for findings.
-        orths: list[int] = doc.to_array(ORTH).tolist() if len(doc) else []
-        strings = doc.vocab.strings
+        texts, starts = _texts_and_starts(doc)
         cache, single = self._cache, self._single
-        infos = [cache.get(orth) or single(orth, strings[orth]) for orth in orths]
-        tokens = _Tokens(orths, doc.to_array(IDX).tolist() if orths else [], [key for key, _ in infos], strings)
+        infos = [cache.get(text) or single(text) for text in texts]
+        tokens = _Tokens(texts, starts, [key for key, _ in infos])
         hits = [_Hit(i, i + 1, entry, weight, "")
                 for i, (_, singles) in enumerate(infos) if singles for entry, weight in singles]
         keys, starters, pairs = tokens.keys, self._starters, self._pairs
@@ -293,7 +275,7 @@ class JargonFinder:
                     hits.append(hit)
         return self._resolve(hits, tokens)
 
-    def _single(self, orth: int, text: str) -> tuple[str, tuple[tuple[_Entry, int], ...]]:
+    def _single(self, text: str) -> tuple[str, tuple[tuple[_Entry, int], ...]]:
         """A token's match key and its one-token matches (cached: tokens repeat across mails)."""
         key = norm(text)
         if key.endswith(".") and len(key) > 1 and key not in self._dotted:
@@ -311,7 +293,7 @@ class JargonFinder:
         singles = tuple(sorted(kept, key=lambda h: (h[0].noun != upper, -h[1])))
         if len(self._cache) > CACHE_LIMIT:
             self._cache.clear()
-        self._cache[orth] = (key, singles)
+        self._cache[text] = (key, singles)
         return key, singles
 
     def _compound_hits(self, text: str) -> Iterable[tuple[_Entry, int]]:
@@ -352,7 +334,7 @@ class JargonFinder:
                 start += 1
             else:
                 return None
-            pieces.append(" ".join(tokens.text(k) for k in range(start, start + len(segment))))
+            pieces.append(" ".join(tokens.texts[k] for k in range(start, start + len(segment))))
             pos = start + len(segment)
         return _Hit(i, pos, phrase.entry, 1000 + pos - i, f" {GAP} ".join(pieces) if n else "")
 
@@ -400,10 +382,22 @@ class JargonFinder:
                       rule=entry.rule.name, message=message, reason=entry.rule.reason, severity=entry.severity)
 
 
+def _texts_and_starts(doc: Doc) -> tuple[list[str], list[int]]:
+    """Token texts and offsets from the pipeline's token table, else spaCy's arrays (not Token objects)."""
+    table = doc.user_data.get(TOKENS_KEY)
+    if isinstance(table, Tokens):
+        return table.text, table.start
+    from spacy.attrs import IDX, ORTH
+
+    if not len(doc):
+        return [], []
+    strings = doc.vocab.strings
+    return [strings[orth] for orth in doc.to_array(ORTH).tolist()], doc.to_array(IDX).tolist()
+
+
 def _mentions(own: str, keys: list[str], words: tuple[str, ...]) -> bool:
-    """Whether the sentence mentions one of `words`: inside the flagged word itself ("Rückflugticket"),
-    or as another word, or (for words of five letters or more) at its start or end ("Reiseunterlagen",
-    "Geschäftsreise"); short words only as themselves, so "zug" never finds "Zugang"."""
+    """One of `words` inside the flagged word ("Rückflugticket"), as another word of the sentence, or,
+    five letters or longer, at its start or end ("Reiseunterlagen"); so "zug" never finds "Zugang"."""
     if any(word in own for word in words):
         return True
     long_words = tuple(w for w in words if len(w) >= MIN_AFFIX_CONTEXT)

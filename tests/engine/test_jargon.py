@@ -235,9 +235,18 @@ def test_random_text_gives_sorted_exact_disjoint_spans(engine: Engine, words: li
             assert text[j.start:j.end] == j.term
 
 
+def test_docs_without_the_pipelines_token_table_give_the_same_findings(engine: Engine) -> None:
+    text = "Anbei das Update zum Kick-off, gemäß VOB/B.\nLassen Sie uns die Belege bitte zukommen."
+    with_table = engine.jargon_finder.find(engine.nlp(text))
+    plain_doc = engine.nlp.make_doc(text)  # a bare spaCy Doc: the finder reads spaCy's arrays
+    assert engine.jargon_finder.find(plain_doc) == with_table
+    assert spans(with_table, text) == ["Anbei", "Update", "Kick-off", "VOB/B",
+                                       "Lassen Sie uns die Belege bitte zukommen"]
+
+
 def test_accepted_words_are_not_flagged_in_any_form(engine: Engine) -> None:
     lexicon = dataclasses.replace(engine.lexicon, accepted=frozenset({"meeting", "kick-off", "nach massgabe"}))
-    finder = JargonFinder(lexicon, engine.nlp)
+    finder = JargonFinder(lexicon, engine.nlp.nlp)
     text = "Nach dem Kickoff und zwei Meetings kam das Feedback nach Maßgabe der Regeln."
     assert spans(finder.find(engine.nlp(text)), text) == ["Feedback"]
 
@@ -322,7 +331,7 @@ def test_bad_options_name_file_and_key(engine: Engine, tmp_path: Path, extra: st
         'reason = "Kunden kennen das Wort nicht."\nterms = [{ term = "Zählerstand", plain = ["Ablesung"] }]\n'
         + extra + '[examples]\nfail = ["Der Zählerstand."]\npass = ["Wir lesen ab."]\n', encoding="utf-8")
     with pytest.raises(LexiconError) as info:
-        JargonFinder(load_lexicon([tmp_path]), engine.nlp)
+        JargonFinder(load_lexicon([tmp_path]), engine.nlp.nlp)
     assert "TeamWords.toml" in str(info.value) and key in str(info.value)
 
 
@@ -332,4 +341,4 @@ def test_bad_message_placeholder_is_a_clear_error(engine: Engine, tmp_path: Path
         'reason = "Kunden kennen das Wort nicht."\nterms = [{ term = "Zählerstand", plain = ["Ablesung"] }]\n'
         '[examples]\nfail = ["Der Zählerstand."]\npass = ["Wir lesen ab."]\n', encoding="utf-8")
     with pytest.raises(LexiconError, match=r"TeamWords\.toml: message"):
-        JargonFinder(load_lexicon([tmp_path]), engine.nlp)
+        JargonFinder(load_lexicon([tmp_path]), engine.nlp.nlp)
