@@ -327,7 +327,7 @@ class JargonFinder:
             limit = pos + (MAX_GAP if n else 0)
             start = pos
             while start <= limit and start + len(segment) <= len(keys):
-                if all(keys[start + k] in forms for k, forms in enumerate(segment)):
+                if keys[start] in segment[0] and all(keys[start + k] in forms for k, forms in enumerate(segment)):
                     break
                 if not keys[start] or keys[start] in BOUNDARIES or keys[start].isspace():
                     return None
