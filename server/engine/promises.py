@@ -38,6 +38,8 @@ BACK_REFERENCES = GRAMMAR["back_references"]
 STRONG_PARTICIPLES = GRAMMAR["strong_participles"]
 PROCESS_VERBS = GRAMMAR["process_verbs"]
 INTENTION = GRAMMAR["intention"]
+BELIEF_FRAMES = GRAMMAR["belief_frames"]
+COPULAS = GRAMMAR["copulas"]
 PARTICIPLE = re.compile(
     rf"^(?:(?:{'|'.join(sorted(GRAMMAR['particles']))})?ge\w{{2,}}(?:t|en)|\w{{3,}}iert|"
     rf"(?:{'|'.join(sorted(GRAMMAR['inseparable']))})\w{{3,}}t)$"
@@ -145,7 +147,9 @@ class PromiseFinder:
         # A one-word risk modifier ("garantiert") is an adverb there, not a participle.
         graded = {a for r, a, b in matches.within(main.start, main.end) if r.kind == "modifier" and b == a + 1}
         past = _is_past(tokens, main.start, main.end, deadline, graded)
-        if words & FIRST_PERSON or self._elided_first_person(tokens, main):
+        coordinated = main.start > 0 and tokens.lower[main.start - 1] == "und" and bool(
+            FIRST_PERSON & set(tokens.lower[unit.sentence[0]:main.start]))  # "wir kümmern uns … und schicken …"
+        if words & FIRST_PERSON or coordinated or self._elided_first_person(tokens, main):
             return self._first_person(tokens, unit, matches, future, past)
         lemmas = _verb_lemmas(tokens, main.start, main.end)
         if "Sie" in tokens.text[main.start:main.end] and lemmas & self.receive_lemmas and not past and not (
@@ -195,7 +199,12 @@ class PromiseFinder:
         scheduled = bool(main_words & SCHEDULED)
         if past and not (scheduled and future):
             return None
-        kind = "implicit" if main_words & MODAL_CAN or scheduled else "explicit"
+        # "können wir", "haben wir eingeplant", "sind wir durch" and "ich gehe davon aus, dass …" create
+        # an expectation without a promise verb: implicit (DESIGN.md, borderline cases).
+        verbs = _verb_lemmas(tokens, main.start, main.end)
+        belief = bool(main_words & BELIEF_FRAMES) and len(unit.after) > 0
+        copula_only = not (verbs & self.commit_lemmas) and bool(main_words & COPULAS)
+        kind = "implicit" if main_words & MODAL_CAN or scheduled or belief or copula_only else "explicit"
         if lemmas & self.frame_lemmas or lemmas & self.commit_lemmas:
             if main_words & MODAL_MUST and not future:
                 return None  # "die muss ich erst einscannen": an explanation, not a commitment
@@ -246,9 +255,10 @@ class PromiseFinder:
         inside = matches.within(cand.start_tok, cand.end_tok)
         # Words inside "wie versprochen" and similar markers do not grade the promise.
         masked = [(a, b) for rule, a, b in inside if rule.option("masks_triggers")]
+        unit_range = (cand.unit.start, cand.unit.end)
         triggers = [Trigger(rule.name, tokens.start[a], tokens.end[b - 1], text[tokens.start[a]:tokens.end[b - 1]])
                     for rule, a, b in inside
-                    if rule.kind == "modifier" and rule.option("effect") in ("high", "low")
+                    if _grades(rule, a, b, cand.rule is self.commit_rule, unit_range)
                     and not any(ma <= a and b <= mb for ma, mb in masked)]
         if deadline is not None and not deadline.vague and deadline_rules.is_tight(deadline, sent):
             tight = self.lexicon.rules.get("TightDeadlines")
@@ -270,12 +280,28 @@ class PromiseFinder:
         )
 
 
+def _grades(rule: Rule, start: int, end: int, own_action: bool, unit: tuple[int, int]) -> bool:
+    """Whether a risk modifier at tokens [start, end) grades a promise in this unit.
+
+    Hedges and conditions count in the promise's own clauses only (a hedge in the next clause hedges
+    that clause); words that raise the risk may stand in a neighbouring clause ("…, der Spediteur hat das
+    fest zugesagt"). A third party raises the risk only when the result is theirs ("Der Gutachter kommt",
+    "Sie bekommen es morgen per Post"), not for our own action ("wir schicken Ihnen einen Gutachter").
+    """
+    effect = rule.option("effect")
+    if rule.kind != "modifier" or effect not in ("high", "low"):
+        return False
+    if effect == "low":
+        return unit[0] <= start and end <= unit[1]
+    return not (rule.name == "ThirdParties" and own_action)
+
+
 def _grade(triggers: Sequence[Trigger], lexicon: Lexicon) -> tuple[Risk, Trigger | None]:
-    """Risk from the triggers: a hedge wins, then absolute words, then conditions, then third parties."""
+    """Risk from the triggers: hedges and conditions first (DESIGN: high means unconditional), then the rest."""
     by_rule: dict[str, Trigger] = {}
     for t in triggers:
         by_rule.setdefault(t.rule, t)
-    for name, risk in (("Hedges", "low"), ("AbsoluteWords", "high"), ("Conditions", "low"),
+    for name, risk in (("Hedges", "low"), ("Conditions", "low"), ("AbsoluteWords", "high"),
                        ("TightDeadlines", "high"), ("ThirdParties", "high")):
         if name in by_rule:
             return risk, by_rule[name]  # type: ignore[return-value]
