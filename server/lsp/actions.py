@@ -21,6 +21,7 @@ from server.lsp.convert import (
     rule_id,
     to_lsp_code_action,
     to_lsp_command_action,
+    to_lsp_diagnostic,
 )
 from server.lsp.project import accept_word
 from server.lsp.server import VersprochenServer
@@ -86,7 +87,7 @@ async def code_actions(ls: VersprochenServer,
     actions: list[types.CodeAction] = []
     for f, diagnostic in zip(published.findings, published.diagnostics, strict=True):
         if f.start <= hi and lo <= f.end:
-            actions += actions_for(ls, doc.uri, published, f, diagnostic)
+            actions += actions_for(ls, doc.uri, published, f, to_lsp_diagnostic(diagnostic))
     only = params.context.only
     if only:
         actions = [a for a in actions if a.kind is not None and any(
@@ -172,7 +173,7 @@ async def open_promises_command(ls: VersprochenServer, uri: str) -> list[dict[st
     return [
         {"id": p.promise_id, "quote": p.quote, "recipients": list(p.recipients), "subject": p.subject,
          "deadlineText": p.deadline_text, "due": p.due.isoformat() if p.due is not None else None,
-         "dueText": due_words(p.due) if p.due is not None else None, "overdue": p.overdue}
+         "dueText": due_words(p.due) if p.due is not None else None, "overdue": p.overdue, "risk": p.risk}
         for p in published.open_promises
     ]
 

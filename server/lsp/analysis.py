@@ -22,7 +22,7 @@ from server.lsp.convert import (
     Options,
     Published,
     collect_findings,
-    to_lsp_diagnostics,
+    diagnostics_json,
 )
 from server.lsp.documents import Kind, is_raw_mime, mask_markdown, parse_date_header
 from server.lsp.positions import Encoding, LineIndex
@@ -155,10 +155,10 @@ def analyse(engine: Engine, job: Job) -> Published:
         findings.append(Finding("notice", job.max_chars, min(len(text), job.max_chars + 1), NOTICE_RULE,
                                 "information"))
     index = LineIndex(text, job.encoding)
-    diagnostics = to_lsp_diagnostics(findings, job.uri, index, job.options)
+    diagnostics = diagnostics_json(findings, job.uri, index, job.options)
     if len(text) > job.max_chars:
         limit = f"{job.max_chars:,}".replace(",", ".")
-        diagnostics[-1].message = (f"Das Dokument ist zu groß: geprüft wurden nur die ersten {limit} Zeichen "
+        diagnostics[-1]["message"] = (f"Das Dokument ist zu groß: geprüft wurden nur die ersten {limit} Zeichen "
                                    "(Einstellung maxDocumentChars).")
     return Published(job.version, text, index, sent, analysis, tuple(findings), tuple(diagnostics),
                      tuple(open_promises))

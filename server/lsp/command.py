@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), handlers=[handler],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "debug":
+        # pygls logs every message it sends at INFO: only worth it when debugging the protocol.
+        logging.getLogger("pygls").setLevel(logging.WARNING)
     # stdout is the protocol channel: keep the real one for pygls and send stray prints to stderr.
     protocol_out = sys.stdout.buffer
     sys.stdout = sys.stderr
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if address is not None:
             server.start_tcp(*address)
         else:
-            server.start_io(sys.stdin.buffer, protocol_out)
+            server.start_stdio(sys.stdin.buffer, protocol_out)
     finally:
         server.stop()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +41,7 @@ class OpenPromise:
     overdue: bool
     object: str | None
     promise_id: int
+    risk: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ class Options:
     disabled: frozenset[str] = frozenset()
     rules: Mapping[str, Rule] = field(default_factory=dict)
     related_information: bool = True
+    # The client keeps `Diagnostic.data`: we put the finding's kind (and a promise's risk) there.
+    data_support: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,8 @@ class Published:
     sent: datetime
     analysis: Analysis | None
     findings: tuple[Finding, ...]
-    diagnostics: tuple[types.Diagnostic, ...]
+    # Wire form (see diagnostic_json), parallel to `findings`.
+    diagnostics: tuple[dict[str, Any], ...]
     open_promises: tuple[OpenPromise, ...] = ()
 
 
@@ -235,7 +240,14 @@ def to_lsp_range(index: LineIndex, start: int, end: int) -> types.Range:
     return types.Range(types.Position(sl, sc), types.Position(el, ec))
 
 
-def _related(f: Finding, uri: str, index: LineIndex) -> list[types.DiagnosticRelatedInformation]:
+def range_json(index: LineIndex, start: int, end: int) -> dict[str, Any]:
+    """The LSP range of [start, end) in wire form."""
+    sl, sc = index.position(start)
+    el, ec = index.position(end)
+    return {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}
+
+
+def _related(f: Finding, uri: str, index: LineIndex) -> list[dict[str, Any]]:
     """Where the deadline of a promise lies, the promise of a deadline, the promise a delivery redeems."""
     item = f.item
     pairs: list[tuple[int, int, str]] = []
@@ -246,27 +258,46 @@ def _related(f: Finding, uri: str, index: LineIndex) -> list[types.DiagnosticRel
         pairs.append((f.promise.start, f.promise.end, "Die Zusage zu dieser Frist"))
     elif isinstance(item, Delivery) and f.promise is not None and f.promise.end <= len(index.text):
         pairs.append((f.promise.start, f.promise.end, f"Frühere Zusage: „{f.promise.text}“"))
-    return [types.DiagnosticRelatedInformation(types.Location(uri, to_lsp_range(index, s, e)), msg)
-            for s, e, msg in pairs]
+    return [{"location": {"uri": uri, "range": range_json(index, s, e)}, "message": msg} for s, e, msg in pairs]
 
 
-def to_lsp_diagnostic(f: Finding, uri: str, index: LineIndex, options: Options) -> types.Diagnostic:
-    """The diagnostic for one finding (code = rule id, source = versprochen)."""
-    related = _related(f, uri, index) if options.related_information and f.exact else []
-    return types.Diagnostic(
-        range=to_lsp_range(index, f.start, f.end),
-        message=finding_message(f, options.rules),
-        severity=SEVERITY[f.level],
-        code=rule_id(f.rule),
-        source=SOURCE,
-        related_information=related or None,
-    )
+def diagnostic_json(f: Finding, uri: str, index: LineIndex, options: Options) -> dict[str, Any]:
+    """The diagnostic for one finding in wire form (code = rule id, source = versprochen).
+
+    Diagnostics are built as plain JSON: a 100 KB draft has over a thousand, and attrs objects plus
+    cattrs unstructuring cost more than the analysis of one keystroke.
+    """
+    data: dict[str, Any] = {
+        "range": range_json(index, f.start, f.end),
+        "message": finding_message(f, options.rules),
+        "severity": SEVERITY[f.level].value,
+        "code": rule_id(f.rule),
+        "source": SOURCE,
+    }
+    if options.related_information and f.exact and (related := _related(f, uri, index)):
+        data["relatedInformation"] = related
+    if options.data_support:
+        # The VS Code extension counts risky promises from this, whatever severity they are shown with.
+        data["data"] = {"kind": f.kind, "risk": f.item.risk} if isinstance(f.item, Promise) else {"kind": f.kind}
+    return data
 
 
-def to_lsp_diagnostics(findings: Iterable[Finding], uri: str, index: LineIndex,
-                       options: Options) -> list[types.Diagnostic]:
-    """Diagnostics for all findings, in the same order."""
-    return [to_lsp_diagnostic(f, uri, index, options) for f in findings]
+def diagnostics_json(findings: Iterable[Finding], uri: str, index: LineIndex,
+                     options: Options) -> list[dict[str, Any]]:
+    """Wire-form diagnostics for all findings, in the same order."""
+    return [diagnostic_json(f, uri, index, options) for f in findings]
+
+
+@functools.cache
+def _converter() -> Any:
+    from pygls.protocol import default_converter
+
+    return default_converter()  # type: ignore[no-untyped-call]
+
+
+def to_lsp_diagnostic(data: Mapping[str, Any]) -> types.Diagnostic:
+    """A published (wire-form) diagnostic as an lsprotocol object, for code actions."""
+    return _converter().structure(dict(data), types.Diagnostic)  # type: ignore[no-any-return]
 
 
 def suggestions(f: Finding, rules: Mapping[str, Rule]) -> list[str]:

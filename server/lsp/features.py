@@ -12,6 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from server.config import CONFIG_NAME
 from server.lsp.actions import code_actions, register_commands
 from server.lsp.convert import to_lsp_hover
 from server.lsp.documents import Document, classify
@@ -32,12 +33,9 @@ def initialize(ls: VersprochenServer, params: types.InitializeParams) -> None:
     root_uri = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
     root_path = to_fs_path(root_uri) if root_uri else params.root_path
     ls.root = Path(root_path) if root_path else None
-    settings, errors = parse_settings(params.initialization_options)
-    ls.settings = settings
-    for error in errors:
-        ls.tell(f"versprochen: Einstellung {error}", types.MessageType.Warning)
-    ls.tracker.configure(None)
-    ls.apply_settings(settings, [])
+    # Settings first (they name extra rule folders), then the engine for this root and those settings;
+    # the build started at process start is reused when nothing differs.
+    ls.apply_settings(*parse_settings(params.initialization_options))
     ls.start_engine()
     if not ls.supports("workspace.configuration"):
         ls.settings_ready.set()
@@ -46,9 +44,30 @@ def initialize(ls: VersprochenServer, params: types.InitializeParams) -> None:
 async def initialized(ls: VersprochenServer, params: types.InitializedParams) -> None:
     """Ask the client for the `versprochen` settings section (didOpen waits for the answer)."""
     ls.ready_task = asyncio.ensure_future(announce_ready(ls))
+    if ls.supports("workspace.did_change_watched_files.dynamic_registration"):
+        await watch_config_files(ls)
     if ls.supports("workspace.configuration"):
         await pull_settings(ls)
     ls.settings_ready.set()
+
+
+async def watch_config_files(ls: VersprochenServer) -> None:
+    """Ask the editor to report changes to versprochen.toml, so edits to it apply without typing."""
+    watcher = types.FileSystemWatcher(glob_pattern=f"**/{CONFIG_NAME}")
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
+            id="versprochen-config", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[watcher]))]))
+    except Exception as exc:  # the client refused: configs are still re-read on every analysis
+        log.info("file watching not available: %s", exc)
+
+
+def did_change_watched_files(ls: VersprochenServer, params: types.DidChangeWatchedFilesParams) -> None:
+    """A versprochen.toml changed: reload it, rebuild the rules if needed, re-check open documents."""
+    ls.projects.forget()
+    ls.forget_told()
+    ls.start_engine()
+    ls.recheck_all()
 
 
 async def announce_ready(ls: VersprochenServer) -> None:
@@ -162,6 +181,7 @@ def build_server() -> VersprochenServer:
     ls.feature(types.INITIALIZE)(initialize)
     ls.feature(types.INITIALIZED)(initialized)
     ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    ls.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)(did_change_watched_files)
     ls.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
     ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
     ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)

@@ -91,15 +91,19 @@ class LineIndex:
 
     def position(self, offset: int) -> tuple[int, int]:
         """The (line, character) of a str offset, clamped to the text; never inside a line end."""
-        offset = max(0, min(offset, len(self.text)))
+        text = self.text
+        if offset <= 0:
+            return 0, 0
+        if offset > len(text):
+            offset = len(text)
         line = bisect.bisect_right(self.starts, offset) - 1
         start = self.starts[line]
-        content_end = start + len(self.line_text(line))
         # An offset between \r and \n belongs to the end of the line's content.
-        offset = min(offset, content_end)
+        if offset < len(text) and text[offset] == "\n" and text[offset - 1] == "\r" and offset > start:
+            offset -= 1
         if self._simple:
             return line, offset - start
-        return line, _units(self.text[start:offset], self.encoding)
+        return line, _units(text[start:offset], self.encoding)
 
     def end_position(self) -> tuple[int, int]:
         """The position just after the last character."""

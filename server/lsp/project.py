@@ -6,36 +6,30 @@ import json
 import os
 import re
 import tempfile
-import time
 import tomllib
 from pathlib import Path
 
 from server.config import CONFIG_NAME, ConfigError, ProjectConfig, find_config, load_config, parse_config
 
-# Looking upward for the config on every keystroke would stat a dozen folders; once a second is enough.
-LOOKUP_SECONDS = 1.0
 TABLE = re.compile(r"^[ \t]*\[\s*lexicon\s*\][ \t]*(?:#.*)?$", re.MULTILINE)
 NEXT_TABLE = re.compile(r"^[ \t]*\[", re.MULTILINE)
 ACCEPTED = re.compile(r"^[ \t]*accepted[ \t]*=[ \t]*\[", re.MULTILINE)
 
 
 class ProjectConfigs:
-    """Cached project configs by folder, reloaded when the file changes; errors kept for the user."""
+    """Project configs by file, reloaded when the file changes; errors kept for the user.
+
+    The lookup walks up the folders on every analysis: a dozen stat calls cost microseconds, and a new or
+    deleted versprochen.toml then takes effect with the next keystroke.
+    """
 
     def __init__(self) -> None:
-        self._where: dict[Path, tuple[float, Path | None]] = {}
         self._loaded: dict[Path, tuple[int, ProjectConfig]] = {}
         self.errors: dict[Path, str] = {}
 
     def config_path(self, folder: Path) -> Path | None:
-        """The nearest `versprochen.toml` for files in `folder` (cached for a second)."""
-        now = time.monotonic()
-        hit = self._where.get(folder)
-        if hit is not None and now - hit[0] < LOOKUP_SECONDS:
-            return hit[1]
-        path = find_config(folder)
-        self._where[folder] = (now, path)
-        return path
+        """The nearest `versprochen.toml` for files in `folder`."""
+        return find_config(folder)
 
     def config_for(self, folder: Path | None) -> ProjectConfig:
         """The project config for files in `folder` (defaults when none or when it is invalid)."""
@@ -61,8 +55,7 @@ class ProjectConfigs:
         return config
 
     def forget(self) -> None:
-        """Drop cached lookups (after writing the config ourselves)."""
-        self._where.clear()
+        """Drop cached configs (after writing the config ourselves)."""
         self._loaded.clear()
 
 

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
+import os
+import stat
+import threading
 import time
 from collections.abc import Generator
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from server import __version__
-from server.config import ProjectConfig, find_config, load_config
+from server.config import ProjectConfig
 from server.lsp.analysis import EngineHost, Job, LexiconKey, analyse
 from server.lsp.convert import Options, Published
 from server.lsp.documents import Document
@@ -28,6 +33,8 @@ from server.lsp.settings import Settings
 from server.lsp.tracker import TrackerView, resolve_path
 
 log = logging.getLogger(__name__)
+# Per-version timings (`versprochen lsp --log-level info`).
+timing = logging.getLogger("versprochen.timing")
 # Coalesce keystrokes: wait this long after an edit before analysing the newest version.
 DEBOUNCE_SECONDS = 0.004
 # How long didOpen may wait for the client's answer to workspace/configuration.
@@ -38,6 +45,10 @@ FRESH_TIMEOUT = 5.0
 
 class VersprochenProtocol(LanguageServerProtocol):
     """pygls's protocol minus its document store: ours splits lines as LSP does and clamps bad ranges."""
+
+    def send_json_notification(self, method: str, params: dict[str, Any]) -> None:
+        """Send a notification whose params are already plain JSON (no attrs objects, no cattrs pass)."""
+        self._send_data({"jsonrpc": JsonRPCProtocol.VERSION, "method": method, "params": params})
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[
@@ -63,6 +74,8 @@ class VersprochenProtocol(LanguageServerProtocol):
 
 class VersprochenServer(LanguageServer):
     """All server state: documents, settings, the engine host, project configs and the tracker view."""
+
+    protocol: VersprochenProtocol
 
     def __init__(self) -> None:
         super().__init__("versprochen", __version__,
@@ -102,12 +115,10 @@ class VersprochenServer(LanguageServer):
 
     def root_config(self) -> ProjectConfig:
         """The config of the workspace root (or the working directory before initialize)."""
-        start = self.root or Path.cwd()
-        try:
-            return load_config(find_config(start))
-        except Exception as exc:
-            self.tell(f"versprochen: {exc}", types.MessageType.Warning)
-            return ProjectConfig()
+        config = self.projects.config_for(self.root or Path.cwd())
+        for message in list(self.projects.errors.values()):
+            self.tell(message, types.MessageType.Warning)
+        return config
 
     def lexicon_key(self) -> LexiconKey:
         """Rule folders (project + settings) and disabled rules the engine is built from."""
@@ -123,7 +134,7 @@ class VersprochenServer(LanguageServer):
         changed = settings != self.settings
         self.settings = settings
         config = self.root_config()
-        self.tracker.configure(resolve_path(settings.tracker.path, config.tracker_path))
+        self.tracker.configure(resolve_path(settings.tracker.path, config.tracker_path, self.root))
         if changed:
             self.start_engine()
             self.recheck_all()
@@ -142,6 +153,7 @@ class VersprochenServer(LanguageServer):
             disabled=frozenset(doc.disabled_rules) | frozenset(config.disabled_rules),
             rules=rules,
             related_information=self.supports("text_document.publish_diagnostics.related_information"),
+            data_support=self.supports("text_document.publish_diagnostics.data_support"),
         )
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
@@ -176,6 +188,9 @@ class VersprochenServer(LanguageServer):
 
     def job(self, doc: Document) -> Job:
         """The analysis job for the document's current version."""
+        # The project's rule folders or disabled rules changed on disk: rebuild (no-op when unchanged).
+        if self.host.load(self.lexicon_key()):
+            log.info("rules changed, rebuilding the engine")
         sent = doc.published.sent if doc.published is not None else None
         return Job(uri=doc.uri, version=doc.version, text=doc.text, kind=doc.kind, encoding=self.encoding,
                    options=self.options_for(doc), max_chars=self.settings.max_document_chars,
@@ -188,6 +203,7 @@ class VersprochenServer(LanguageServer):
         while not doc.closed:
             await asyncio.sleep(self.debounce)
             job = self.job(doc)
+            started = time.perf_counter()
             try:
                 published = await self.host.run(partial(analyse, job=job))
             except Exception:
@@ -201,7 +217,11 @@ class VersprochenServer(LanguageServer):
             if doc.version != job.version:
                 continue  # stale: a newer version is waiting
             if published is not None:
+                analysed = time.perf_counter()
                 self.publish(doc, published)
+                timing.info("%s v%d: %d findings, analysis %.1f ms, publish %.1f ms", doc.uri, job.version,
+                            len(published.findings), 1000 * (analysed - started),
+                            1000 * (time.perf_counter() - analysed))
             doc.fresh.set()
             return
 
@@ -222,8 +242,8 @@ class VersprochenServer(LanguageServer):
                          f"{self.settings.max_document_chars:,} Zeichen.").replace(",", ".")))
         elif len(doc.text) <= self.settings.max_document_chars:
             doc.oversize_told = False
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=doc.uri, diagnostics=list(published.diagnostics), version=published.version))
+        self.protocol.send_json_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {
+            "uri": doc.uri, "diagnostics": list(published.diagnostics), "version": published.version})
 
     async def fresh(self, doc: Document) -> Published | None:
         """The published state for the document's current version (waits briefly for a running analysis)."""
@@ -246,6 +266,33 @@ class VersprochenServer(LanguageServer):
             self.publish(doc, published)
             doc.fresh.set()
         return published
+
+    def start_stdio(self, stdin: BinaryIO, stdout: BinaryIO) -> None:
+        """Serve over stdio, reading with the event loop (pygls hops to a thread for every header line)."""
+        try:
+            # Pipes and sockets can be read by the event loop; a regular file (stdin < file) cannot.
+            pipe_like = not stat.S_ISREG(os.fstat(stdin.fileno()).st_mode)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pipe_like = False
+        if not pipe_like:
+            self.start_io(stdin, stdout)
+            return
+        self.protocol.set_writer(StdoutWriter(stdout))
+        try:
+            asyncio.run(self._serve(stdin))
+        except (KeyboardInterrupt, SystemExit, BrokenPipeError):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    async def _serve(self, stdin: BinaryIO) -> None:
+        """The message loop on an asyncio pipe reader."""
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 26)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            await run_async(stop_event=threading.Event(), reader=reader, protocol=self.protocol, logger=log,
+                            error_handler=self.report_server_error)
 
     def stop(self) -> None:
         """Release the engine thread and the tracker."""

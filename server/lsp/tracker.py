@@ -42,14 +42,16 @@ def to_open_promise(tracked: Any, now: datetime) -> OpenPromise:
     return OpenPromise(
         quote=tracked.quote, recipients=tuple(tracked.recipients), subject=tracked.subject,
         deadline_text=tracked.deadline_text, due=due, overdue=is_overdue(due, now),
-        object=tracked.object, promise_id=tracked.id,
+        object=tracked.object, promise_id=tracked.id, risk=getattr(tracked, "risk", None),
     )
 
 
-def resolve_path(setting: str, project: Path | None) -> Path | None:
-    """The database to read: the setting, else the project's [tracker] path, else the default if it exists."""
+def resolve_path(setting: str, project: Path | None, base: Path | None = None) -> Path | None:
+    """The database to read: the setting (relative to `base`), else the project's [tracker] path, else the
+    default location if a database exists there."""
     if setting.strip():
-        return Path(setting).expanduser()
+        path = Path(setting).expanduser()
+        return path if path.is_absolute() or base is None else base / path
     if project is not None:
         return project
     try:

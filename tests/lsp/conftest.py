@@ -57,6 +57,12 @@ def make_client(recorder: Recorder, extra: dict[str, Any] | None = None) -> Lang
                 recorder.changed.notify_all()
 
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+
+    def register_capability(client: LanguageClient, params: types.RegistrationParams) -> None:
+        client.registrations = [*getattr(client, "registrations", []), *params.registrations]
+
+    # Like VS Code: accept dynamic registrations (the server asks to watch versprochen.toml).
+    features.setdefault(types.CLIENT_REGISTER_CAPABILITY, register_capability)
     register_lsp_features(client, features)
     converter = client.protocol._converter
 

@@ -50,6 +50,8 @@ async def test_risky_promise_is_a_warning(session: Session) -> None:
     assert isinstance(d.code, str) and d.code.startswith("versprochen.")
     assert "Zusage" in d.message
     assert session.span(uri, d.range).startswith("wir liefern")
+    # VS Code keeps Diagnostic.data: the extension's status bar counts risky promises from it.
+    assert d.data == ({"kind": "promise", "risk": "high"} if session.is_vscode else None)
 
 
 async def test_related_information_points_at_the_deadline(session: Session) -> None:
@@ -135,3 +137,18 @@ async def test_change_updates_and_close_clears(session: Session) -> None:
     session.close(uri)
     cleared = await session.wait_until(lambda e: e.uri == uri, after=mark)
     assert len(cleared.diagnostics) == 0
+
+
+async def test_project_config_is_followed(session: Session) -> None:
+    """versprochen.toml in the workspace: per-rule severity and disabled rules apply without a restart."""
+    config = session.root / "versprochen.toml"
+    config.write_text('[rules]\ndisabled = ["VagueDeadlines"]\n\n[rules.severity]\nAnglicisms = "warning"\n',
+                      encoding="utf-8")
+    try:
+        uri = session.uri("projekt.txt")
+        published = await session.open(uri, "Das Meeting ist morgen. Ich melde mich zeitnah.\n")
+        found = {session.span(uri, d.range): d.severity for d in published.diagnostics}
+        assert found["Meeting"] == types.DiagnosticSeverity.Warning
+        assert "zeitnah" not in found
+    finally:
+        config.unlink()

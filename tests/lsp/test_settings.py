@@ -97,3 +97,18 @@ async def test_did_open_waits_for_the_configuration(workspace: Path) -> None:
         published = await session.wait_for(uri, 1)
         found = severities(session, uri, published.diagnostics)
         assert found["Wir liefern garantiert bis Freitag"] == types.DiagnosticSeverity.Error
+
+
+
+async def test_config_file_is_watched(configured: Session) -> None:
+    """Where the client can watch files (VS Code), the server asks to be told about versprochen.toml."""
+    registrations = getattr(configured.client, "registrations", [])
+    watched = [r for r in registrations if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+    if not configured.is_vscode:
+        assert not watched  # Neovim 0.7 offers no dynamic registration: configs are re-read per analysis
+        return
+    assert len(watched) == 1
+    options = watched[0].register_options
+    patterns = [w["globPattern"] if isinstance(w, dict) else w.glob_pattern for w in (
+        options["watchers"] if isinstance(options, dict) else options.watchers)]
+    assert patterns == ["**/versprochen.toml"]
