@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from server.tracker.dates import deadline_start, is_overdue, local_naive, parse_user_date
 from server.tracker.matching import bare_address, display_name
@@ -64,11 +65,17 @@ def urgency(p: TrackedPromise, now: datetime) -> int:
     return 1 if deadline_start(p.due) <= local_naive(now) + DUE_SOON else 2
 
 
+@lru_cache(maxsize=8192)
+def address_label(value: str) -> tuple[str, str]:
+    """(bare address, display label) of `Name <a@b.de>`; cached because parseaddr dominates listing time."""
+    return bare_address(value), display_name(value)
+
+
 def customer_of(p: TrackedPromise) -> tuple[str, str]:
     """(bare address, label) of the customer a promise was made to: its first recipient."""
     if not p.recipients:
         return "", "–"
-    return bare_address(p.recipients[0]), display_name(p.recipients[0])
+    return address_label(p.recipients[0])
 
 
 def make_row(p: TrackedPromise, now: datetime) -> Row:
@@ -78,8 +85,9 @@ def make_row(p: TrackedPromise, now: datetime) -> Row:
     if level == 1:
         status += ", bald fällig"
     customer, customer_label = customer_of(p)
-    return Row(promise=p, urgency=level, status=status, owner=bare_address(p.sender),
-               owner_label=display_name(p.sender), customer=customer, customer_label=customer_label)
+    owner, owner_label = address_label(p.sender)
+    return Row(promise=p, urgency=level, status=status, owner=owner, owner_label=owner_label,
+               customer=customer, customer_label=customer_label)
 
 
 def sort_rows(rows: Iterable[Row]) -> list[Row]:
@@ -103,18 +111,28 @@ def parse_filters(params: Mapping[str, str]) -> Filters:
                    due_to=due_to, text=get("text"))
 
 
-def select_rows(store: TrackerStore, filters: Filters, now: datetime) -> list[Row]:
-    """The promises matching the filters, most urgent first."""
-    states: tuple[str, ...] | None = None
+def _states(filters: Filters) -> tuple[str, ...] | None:
     if filters.state == "active":
-        states = ACTIVE_STATES
-    elif filters.state:
-        states = (filters.state,)
-    found = store.list(state=states, owner=filters.owner or None, recipient=filters.customer or None,
+        return ACTIVE_STATES
+    return (filters.state,) if filters.state else None
+
+
+def select_rows(store: TrackerStore, filters: Filters, now: datetime,
+                everything: list[Row] | None = None) -> list[Row]:
+    """The promises matching the filters, most urgent first.
+
+    `everything` (all rows, already made) saves building rows twice when the page also shows totals.
+    """
+    if everything is not None and filters == Filters():
+        return everything
+    found = store.list(state=_states(filters), owner=filters.owner or None, recipient=filters.customer or None,
                        due_from=filters.due_from or None, due_to=filters.due_to or None)
     if filters.text:
         needle = filters.text.casefold()
         found = [p for p in found if needle in p.quote.casefold() or needle in p.subject.casefold()]
+    if everything is not None:
+        made = {r.promise.id: r for r in everything}
+        return sort_rows(made.get(p.id) or make_row(p, now) for p in found)
     return sort_rows(make_row(p, now) for p in found)
 
 
