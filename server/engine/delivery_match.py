@@ -56,13 +56,14 @@ def match_deliveries(deliveries: Iterable[Delivery], promises: Iterable[Promise]
     return out
 
 
-FRONTED = re.compile(r"(anbei|hiermit|anliegend|beiliegend|beigefügt|im anhang|in der anlage|als anlage)\s+",
+FRONTED = re.compile(r"(anbei|hiermit|anliegend|beiliegend|beigefügt|im anhang|in der anlage|als anlage)\s*:?\s+",
                      re.IGNORECASE)
 HIER_VERB = re.compile(r"hier\s+(?:ist|sind|kommt|kommen)\s+", re.IGNORECASE)
 PRONOUN_RUN = re.compile(r"(?:\s+(?:Sie|ich|wir|Ihnen|dir|euch|du|ihr|uns|mir))+")
-SUBJECT_FIRST = re.compile(r"(ich|wir)\s+(\w+)\s+", re.IGNORECASE)
+SUBJECT_FIRST = re.compile(r"([Ii]ch|[Ww]ir|Sie)\s+([a-zäöüß]+)\s+")
 FINITE = re.compile(r"\b(ist|sind|wurde|wurden|haben|habe|hat|hab|liegt|liegen|erhalten|finden|bestätigen|"
-                    r"übersenden|senden|schicken|konnten|konnte)\b")
+                    r"übersenden|senden|schicken|konnten|konnte|hängt|hängen|steht|stehen|läuft|laufen|"
+                    r"funktioniert|funktionieren|können|kann)\b")
 
 
 def wie_versprochen_rewrite(text: str, delivery: Delivery) -> tuple[int, int, str] | None:
@@ -73,23 +74,39 @@ def wie_versprochen_rewrite(text: str, delivery: Delivery) -> tuple[int, int, st
     clause = delivery.text
     before = text[:start].rstrip()
     at_start = not before or before[-1] in ".!?" or (before[-1] == "," and "\n" in text[len(before):start])
-    if not at_start:
-        # Inside a sentence: "…, die Zahlung ist wie versprochen bereits angewiesen".
-        verb = FINITE.search(clause)
-        return (start, end, f"{clause[:verb.end()]} wie versprochen{clause[verb.end():]}") if verb else None
+    new = _sentence_start(clause) if at_start else _inside(clause)
+    return (start, end, new) if new else None
+
+
+def _inside(clause: str) -> str | None:
+    """Inside a sentence: "…, die Zahlung ist wie versprochen angewiesen", "…, hier wie versprochen die …"."""
+    if clause[:5].lower() == "hier ":
+        return f"{clause[:4]} wie versprochen{clause[4:]}"
+    verb = FINITE.search(clause)
+    if verb is None:
+        return None
+    pronouns = PRONOUN_RUN.match(clause, verb.end())  # "habe ich Ihnen wie versprochen …"
+    cut = pronouns.end() if pronouns else verb.end()
+    return f"{clause[:cut]} wie versprochen{clause[cut:]}"
+
+
+def _sentence_start(clause: str) -> str:
+    """At the start of a sentence: "Wie versprochen, erhalten Sie anbei …" / "Wie versprochen: Die …"."""
     wie = "Wie" if clause[:1].isupper() else "wie"
     if m := HIER_VERB.match(clause):
-        return start, end, f"{wie} versprochen, hier {clause[m.end():]}"
+        return f"{wie} versprochen, hier {clause[m.end():]}"
     if m := FRONTED.match(clause):
         marker, rest = m.group(1)[:1].lower() + m.group(1)[1:], clause[m.end():]
         verb = re.match(r"([a-zäöüß]+)", rest)
-        if verb and verb.group(1) not in DETERMINERS and not rest[:1].isupper():
+        if verb and verb.group(1) not in FUNCTION_WORDS and verb.group(1) not in DETERMINERS:
+            # "Anbei erhalten Sie das Angebot" -> "erhalten Sie anbei das Angebot"
             pronouns = PRONOUN_RUN.match(rest, verb.end())
             cut = pronouns.end() if pronouns else verb.end()
-            return start, end, f"{wie} versprochen, {rest[:cut]} {marker} {rest[cut:].lstrip()}".rstrip()
-        return start, end, f"{wie} versprochen, {marker} {rest}"
-    if clause[:4].lower() == "hier":
-        return start, end, f"{wie} versprochen, hier{clause[4:]}"
+            return f"{wie} versprochen, {rest[:cut]} {marker} {rest[cut:].lstrip()}".rstrip()
+        return f"{wie} versprochen, {marker} {rest}"
+    if clause[:5].lower() == "hier ":
+        return f"{wie} versprochen, hier{clause[4:]}"
     if m := SUBJECT_FIRST.match(clause):
-        return start, end, f"{wie} versprochen, {m.group(2)} {m.group(1).lower()} {clause[m.end():]}"
-    return start, end, f"{wie} versprochen: {clause[:1].upper()}{clause[1:]}"
+        subject = m.group(1) if m.group(1) == "Sie" else m.group(1).lower()
+        return f"{wie} versprochen, {m.group(2)} {subject} {clause[m.end():]}"
+    return f"{wie} versprochen: {clause[:1].upper()}{clause[1:]}"

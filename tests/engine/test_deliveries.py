@@ -298,6 +298,14 @@ def test_same_thing(a: str, b: str, same: bool) -> None:
          "Hallo Frau Gerlach,\n\nwie versprochen, hier die Kopie des Mietvertrags."),
         ("Der Umtausch ist kein Problem, die Zahlung ist angewiesen.",
          "Der Umtausch ist kein Problem, die Zahlung ist wie versprochen angewiesen."),
+        ("Anbei noch die Rechnung für die Wartung.", "Wie versprochen, anbei noch die Rechnung für die Wartung."),
+        ("Sie erhalten anbei die Unterlagen.", "Wie versprochen, erhalten Sie anbei die Unterlagen."),
+        ("Im Anhang: das Protokoll der Sitzung.", "Wie versprochen, im Anhang das Protokoll der Sitzung."),
+        ("Ich habe Ihnen die Datei eben geschickt.", "Wie versprochen, habe ich Ihnen die Datei eben geschickt."),
+        ("Sehr geehrte Frau Klein, die Röntgenbilder habe ich Ihnen per Mail geschickt.",
+         "Sehr geehrte Frau Klein, die Röntgenbilder habe ich Ihnen wie versprochen per Mail geschickt."),
+        ("Hallo Tim, hier die finale Version der Präsentation.",
+         "Hallo Tim, hier wie versprochen die finale Version der Präsentation."),
     ],
 )
 def test_wie_versprochen_rewrite(engine: Engine, text: str, expected: str) -> None:
