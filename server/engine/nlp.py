@@ -39,6 +39,8 @@ def verb_forms(verb: Verb) -> dict[str, str]:
     e = "e" if stem.endswith(("d", "t")) or (stem.endswith(("m", "n")) and stem[-2:-1] not in "aeioulrh") else ""
     finite = {base, stem, stem + "e", stem + e + "st", stem + e + "t", stem + "en", stem + e + "te",
               stem + e + "ten", stem + e + "test", stem + "n"}
+    if base.endswith("eln"):
+        finite.add(stem[:-2] + "le")  # übermitteln -> "ich übermittle"
     no_ge = base.endswith("ieren") or base.startswith(INSEPARABLE)
     participle = ("" if no_ge else "ge") + stem + e + "t"
     forms: dict[str, str] = {}

@@ -40,9 +40,10 @@ PROCESS_VERBS = GRAMMAR["process_verbs"]
 INTENTION = GRAMMAR["intention"]
 BELIEF_FRAMES = GRAMMAR["belief_frames"]
 COPULAS = GRAMMAR["copulas"]
+FUNCTION_WORDS = GRAMMAR["function_words"]
 PARTICIPLE = re.compile(
     rf"^(?:(?:{'|'.join(sorted(GRAMMAR['particles']))})?ge\w{{2,}}(?:t|en)|\w{{3,}}iert|"
-    rf"(?:{'|'.join(sorted(GRAMMAR['inseparable']))})\w{{3,}}t)$"
+    rf"(?:{'|'.join(sorted(GRAMMAR['particles']))})?(?:{'|'.join(sorted(GRAMMAR['inseparable']))})\w{{3,}}t)$"
 )
 SEVERITY_BY_RISK: dict[Risk, Severity] = {
     "high": Severity.WARNING, "medium": Severity.INFORMATION, "low": Severity.HINT,
@@ -113,7 +114,13 @@ class PromiseFinder:
             if text[a:b].rstrip().endswith("?"):
                 continue
             candidates: list[Candidate] = []
+            reported = False
             for whole in units(tokens, sentence, self.verb_forms, spans):
+                # "Er sagt, sein Team kann …": what follows a reporting clause is reported too.
+                if reported:
+                    fired.add("ReportedSpeech")
+                    continue
+                reported = "ReportedSpeech" in self._exclusions(tokens, whole.main.start, whole.main.end, matches)
                 for unit in split_coordinated(tokens, whole, self.verb_forms, spans):
                     cand = self._classify(tokens, unit, matches, found, sent, fired)
                     if cand is None:
@@ -147,8 +154,9 @@ class PromiseFinder:
         # A one-word risk modifier ("garantiert") is an adverb there, not a participle.
         graded = {a for r, a, b in matches.within(main.start, main.end) if r.kind == "modifier" and b == a + 1}
         past = _is_past(tokens, main.start, main.end, deadline, graded)
-        coordinated = main.start > 0 and tokens.lower[main.start - 1] == "und" and bool(
-            FIRST_PERSON & set(tokens.lower[unit.sentence[0]:main.start]))  # "wir kümmern uns … und schicken …"
+        joined = "und" in (tokens.lower[main.start], tokens.lower[main.start - 1] if main.start else "")
+        coordinated = joined and bool(  # "wir kümmern uns … und schicken …", "…, und informieren Sie …"
+            FIRST_PERSON & set(tokens.lower[unit.sentence[0]:main.start]))
         if words & FIRST_PERSON or coordinated or self._elided_first_person(tokens, main):
             return self._first_person(tokens, unit, matches, future, past)
         lemmas = _verb_lemmas(tokens, main.start, main.end)
@@ -209,7 +217,8 @@ class PromiseFinder:
             if main_words & MODAL_MUST and not future:
                 return None  # "die muss ich erst einscannen": an explanation, not a commitment
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
-        if future and any(is_verb(tokens, i, self.verb_forms) for i in range(main.start, main.end)):
+        if future and (any(is_verb(tokens, i, self.verb_forms) for i in range(main.start, main.end))
+                       or _verb_next_to_subject(tokens, main.start, main.end)):
             return Candidate(unit, self.commit_rule, kind, unit.start, unit.end)
         in_main = matches.within(main.start, main.end)
         if any(r.kind == "implicit" for r, _, _ in in_main) and (future or any(
@@ -239,8 +248,8 @@ class PromiseFinder:
             return None
         future_passive = bool(word_set & FUTURE_AUX) and "worden" not in word_set and any(
             PARTICIPLE.match(w) or w in RESULT_PARTICIPLES for w in words)
-        staff = bool(word_set & self.staff) and bool(self._lemmas_in(tokens, main.start, main.end) & (
-            self.implicit_lemmas | self.commit_lemmas))
+        staff = bool(word_set & self.staff) and (bool(self._lemmas_in(tokens, main.start, main.end) & (
+            self.implicit_lemmas | self.commit_lemmas)) or any(r.kind == "implicit" for r, _, _ in in_main))
         if future or absolute or staff or (future_passive and word_set & RESULT_PARTICIPLES):
             return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)
         return None
@@ -335,6 +344,21 @@ def _trim(tokens: Tokens, start: int, end: int) -> tuple[int, int]:
 def _chunk_text(tokens: Tokens, chunk: Chunk) -> str:
     words = [tokens.lower[i] for i in range(chunk.start, chunk.end) if not tokens.is_punct[i]]
     return " ".join(words)
+
+
+def _verb_next_to_subject(tokens: Tokens, start: int, end: int) -> bool:
+    """An unknown verb right before or after "ich"/"wir" ("Ich spiele … ein", "übermittle ich")."""
+    for k in range(start, end):
+        if tokens.lower[k] not in FIRST_PERSON:
+            continue
+        for n in (k - 1, k + 1):
+            if start <= n < end:
+                word = tokens.text[n]
+                if (word.isalpha() and len(word) > 2 and not tokens.noun[n] and (word.islower() or n == start)
+                        and tokens.lower[n] not in FUNCTION_WORDS and tokens.lower[n] not in COPULAS
+                        and tokens.lower[n] not in PERFECT_AUX):
+                    return True
+    return False
 
 
 def _verb_lemmas(tokens: Tokens, start: int, end: int) -> set[str]:
