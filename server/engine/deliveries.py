@@ -149,6 +149,8 @@ class DeliveryFinder:
         segs = self._merged(clauses(rows, lowers))
         found: list[Found] = []
         for n, seg in enumerate(segs):
+            if found and found[-1].last >= n:
+                continue  # taken into the delivery before
             hit = self._clause(segs, n)
             if hit is None:
                 continue
@@ -184,8 +186,8 @@ class DeliveryFinder:
         for seg in segs:
             if out and out[-1].sentence == seg.sentence and self._only_marker(out[-1]):
                 head = out.pop()
-                seg = Segment(head.ids + seg.ids, seg.sentence, seg.quoted, seg.question,
-                              head.words + seg.words, head.texts + seg.texts)
+                seg = Segment(head.ids + seg.ids, seg.sentence, seg.quoted and head.quoted, seg.question,
+                              head.words + seg.words, head.texts + seg.texts, head.inquote + seg.inquote)
             out.append(seg)
         return out
 
@@ -229,7 +231,13 @@ class DeliveryFinder:
         while lonely and obj is None and first and segs[first - 1].sentence == seg.sentence and n - first < 3:
             first -= 1
             obj = self._object(segs[first], set(), segs[first].words)
-        return Found(rule, phrased, obj, first, n) if obj else None
+        until = n
+        # "Anbei sende ich Ihnen – wie besprochen – den Entwurf": the thing follows an inserted remark.
+        nxt = segs[n + 1] if n + 1 < len(segs) and segs[n + 1].sentence == seg.sentence else None
+        if lonely and obj is None and nxt is not None and str(rule.option("role")) == "handover":
+            obj, first, until = self._object(nxt, set(), nxt.words), n, n + 1
+            phrased = phrased or self.phrased.first(nxt.words) is not None
+        return Found(rule, phrased, obj, first, until) if obj else None
 
     def _asks_or_waits(self, seg: Segment, free: list[str], prev: Segment | None, last: bool) -> bool:
         """Questions and conditions ("Ist die Rechnung fertig?", "Sobald …", "Ich hoffe, dass …")."""
@@ -260,6 +268,8 @@ class DeliveryFinder:
         hits: dict[str, list[Match]] = {}
         for m in self.triggers.find(seg.words, lead):
             # A hand-over may lean on the marker ("hier wie versprochen der …"), a report may not.
+            if any(seg.inquote[k] for k in m.positions):
+                continue  # quoted words report nothing of ours: „Die Rechnung ist fertig“, schrieb er
             if m.pattern.tag.startswith("handover.") or all(free[k] for k in m.positions):
                 hits.setdefault(m.pattern.tag, []).append(m)
         if not hits and not phrased:

@@ -231,6 +231,7 @@ class Segment:
     question: bool = False
     words: list[str] = field(default_factory=list)  # lower-cased
     texts: list[str] = field(default_factory=list)  # as written
+    inquote: list[bool] = field(default_factory=list)  # word stands inside quotation marks
 
 
 def token_rows(doc: Doc) -> list[tuple[str, int]]:
@@ -260,6 +261,8 @@ def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> lis
     for n, (text, _) in enumerate(rows):
         if text.isalpha():  # most tokens: a plain word
             splitter.current.ids.append(n)
+            if splitter.depth:
+                splitter.quoted.add(n)
         else:
             splitter.other(n, text, rows[n + 1][0] if n + 1 < len(rows) else "")
     splitter.close(True)
@@ -268,6 +271,8 @@ def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> lis
     for seg in out:
         seg.words = [low[n] for n in seg.ids]
         seg.texts = [rows[n][0] for n in seg.ids]
+        seg.inquote = [n in splitter.quoted for n in seg.ids]
+        seg.quoted = all(seg.inquote)
         seg.question = seg.sentence in splitter.asked
     return out
 
@@ -282,6 +287,7 @@ class _Splitter:
         # Clauses interrupted by a bracket; the bracket is a clause of its own and the outer one goes on.
         self.outer: list[Segment] = []
         self.asked: set[int] = set()
+        self.quoted: set[int] = set()  # token indices inside quotation marks
         self.depth = 0
 
     def close(self, sentence_end: bool, question: bool = False) -> None:
@@ -293,7 +299,7 @@ class _Splitter:
             self.outer.clear()
         if question:
             self.asked.add(self.current.sentence)
-        self.current = Segment([], self.current.sentence + sentence_end, self.depth > 0)
+        self.current = Segment([], self.current.sentence + sentence_end)
 
     def other(self, n: int, text: str, after: str) -> None:
         """Handle a token that is not a plain word: punctuation, quotes, brackets, numbers, spaces."""
@@ -302,16 +308,16 @@ class _Splitter:
             if "\n" in text and after in BULLETS:
                 self.close(True)
         elif text in QUOTES_OPEN or text in QUOTES_CLOSE or text in QUOTES_BOTH:
+            # Quotes do not break a clause ("Die Datei „Angebot.pdf“ liegt bei"); quoted words are marked.
             opens = text in QUOTES_OPEN or (text in QUOTES_BOTH and self.depth == 0)
             self.depth = self.depth + 1 if opens else max(0, self.depth - 1)
-            self.close(False)
         elif text in SENTENCE_ENDS or (punct and text[0] in "?!."):
             # "Bestellnr. 558201", "ca. 20 Stück": a period before a number or a small letter ends nothing.
             if text != "." or not (after[:1].isdigit() or after[:1].islower()):
                 self.close(True, "?" in text)
         elif text in ("(", "["):
             self.outer.append(self.current)
-            self.current = Segment([], self.current.sentence, self.depth > 0)
+            self.current = Segment([], self.current.sentence)
         elif text in (")", "]") and self.outer:
             if self.current.ids:
                 self.out.append(self.current)
@@ -323,6 +329,8 @@ class _Splitter:
                 self.close(False)
         elif not punct or text in "/&+":
             self.current.ids.append(n)
+            if self.depth:
+                self.quoted.add(n)
             if text.endswith(".") and DIGIT.search(text) and _glued_end(text, after):
                 self.close(True)
 

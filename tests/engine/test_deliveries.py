@@ -91,6 +91,8 @@ POSITIVES = [
     ("Die Bugs aus dem letzten Sprint sind gefixt, das Release geht morgen raus.", "Bugs", False),
     ("Die Ersatzschlüssel sind nachgemacht, Sie können sie im Büro abholen.", "Ersatzschlüssel", False),
     ("Die Schadensmeldung haben wir an die Versicherung weitergeleitet.", "Schadensmeldung", False),
+    ("Die Datei „Angebot_2026.pdf“ liegt bei.", "Datei", False),
+    ("Anbei sende ich Ihnen – wie am Telefon besprochen – den Entwurf.", "Entwurf", True),
 ]
 
 NEGATIVES = [
@@ -155,6 +157,8 @@ NEGATIVES = [
     "Wir haben Ihre Steuernummer erhalten und im System hinterlegt.",
     "Die defekte Pumpe haben wir bereits letzte Woche ausgetauscht, der Fehler hat eine andere Ursache.",
     "Mit Schreiben vom 3. November haben wir Ihnen die Abrechnung bereits zugesandt.",
+    "„Die Rechnung ist fertig“, schrieb er.",
+    "Er meinte, „die Rechnung ist raus“, aber sie kam nie an.",
 ]
 
 
