@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +52,8 @@ class Job:
     reference_time: str = "dateHeader"
     sent_hint: datetime | None = None
     tracker: TrackerLookup | None = field(default=None, compare=False)
+    # The document's line table for `text`, kept up to date edit by edit (rebuilt here when missing).
+    index: LineIndex | None = field(default=None, compare=False)
 
 
 class EngineHost:
@@ -154,14 +157,16 @@ def analyse(engine: Engine, job: Job) -> Published:
     if len(text) > job.max_chars:
         findings.append(Finding("notice", job.max_chars, min(len(text), job.max_chars + 1), NOTICE_RULE,
                                 "information"))
-    index = LineIndex(text, job.encoding)
+    index = job.index if job.index is not None and job.index.text is text else LineIndex(text, job.encoding)
     diagnostics = diagnostics_json(findings, job.uri, index, job.options)
     if len(text) > job.max_chars:
         limit = f"{job.max_chars:,}".replace(",", ".")
         diagnostics[-1]["message"] = (f"Das Dokument ist zu groß: geprüft wurden nur die ersten {limit} Zeichen "
                                    "(Einstellung maxDocumentChars).")
+    # Serialised here, on the engine thread: for a long draft that is milliseconds off the event loop.
+    payload = json.dumps({"uri": job.uri, "diagnostics": diagnostics, "version": job.version})
     return Published(job.version, text, index, sent, analysis, tuple(findings), tuple(diagnostics),
-                     tuple(open_promises))
+                     tuple(open_promises), payload)
 
 
 def redeeming(deliveries: Sequence[Delivery], open_promises: Sequence[OpenPromise]) -> dict[int, tuple[
@@ -198,8 +203,10 @@ def decode_mime(raw: str) -> str | None:
     except Exception:
         log.exception("MIME decoding failed")
         return None
-    header = "".join(f"{k}: {v}\n" for k, v in (("An", _addresses(parsed, "to")), ("Betreff", _field(
-        parsed, "subject"))) if v)
+    date = getattr(getattr(parsed, "headers", None), "date", None)
+    fields = (("An", _addresses(parsed, "to")), ("Betreff", _field(parsed, "subject")),
+              ("Datum", date.strftime("%d.%m.%Y %H:%M") if isinstance(date, datetime) else ""))
+    header = "".join(f"{k}: {v}\n" for k, v in fields if v)
     body = str(getattr(parsed, "body", "") or "")
     return (header + "\n" + body) if header else body
 

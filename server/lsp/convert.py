@@ -26,6 +26,7 @@ SEVERITY = {
     "information": types.DiagnosticSeverity.Information,
     "hint": types.DiagnosticSeverity.Hint,
 }
+SEVERITY_NUMBER = {level: severity.value for level, severity in SEVERITY.items()}
 FindingKind = Literal["promise", "deadline", "jargon", "delivery", "tracker", "notice"]
 
 
@@ -89,6 +90,8 @@ class Published:
     # Wire form (see diagnostic_json), parallel to `findings`.
     diagnostics: tuple[dict[str, Any], ...]
     open_promises: tuple[OpenPromise, ...] = ()
+    # The publishDiagnostics params as JSON text ("" = serialise when sending).
+    payload: str = ""
 
 
 def rule_id(rule: str) -> str:
@@ -224,13 +227,20 @@ def open_promise_text(p: OpenPromise) -> str:
 
 def deadline_words(d: Deadline) -> str:
     """The deadline resolved in words for hovers and related information."""
-    if d.vague:
-        return f"„{d.text}“ ist vage – kein Datum"
-    if d.ambiguous:
-        return f"„{d.text}“ ist mehrdeutig – bitte das Datum nennen"
-    if d.due is None:
-        return f"„{d.text}“ hängt an einem Ereignis – kein festes Datum" if d.event_bound else f"„{d.text}“"
-    return f"„{d.text}“ → {due_words(d.due)}"
+    return _deadline_words(d.text, d.due, d.vague, d.ambiguous, d.event_bound)
+
+
+@functools.lru_cache(maxsize=4096)
+def _deadline_words(text: str, due: date | datetime | None, vague: bool, ambiguous: bool,
+                    event_bound: bool) -> str:
+    # Cached: a long draft repeats the same deadlines, and every keystroke converts all of them again.
+    if vague:
+        return f"„{text}“ ist vage – kein Datum"
+    if ambiguous:
+        return f"„{text}“ ist mehrdeutig – bitte das Datum nennen"
+    if due is None:
+        return f"„{text}“ hängt an einem Ereignis – kein festes Datum" if event_bound else f"„{text}“"
+    return f"„{text}“ → {due_words(due)}"
 
 
 def to_lsp_range(index: LineIndex, start: int, end: int) -> types.Range:
@@ -270,7 +280,7 @@ def diagnostic_json(f: Finding, uri: str, index: LineIndex, options: Options) ->
     data: dict[str, Any] = {
         "range": range_json(index, f.start, f.end),
         "message": finding_message(f, options.rules),
-        "severity": SEVERITY[f.level].value,
+        "severity": SEVERITY_NUMBER[f.level],
         "code": rule_id(f.rule),
         "source": SOURCE,
     }

@@ -78,9 +78,10 @@ class Document:
         """Apply one content change: a range edit, or the whole text when no range is given."""
         if start is None or end is None:
             self.text = new_text
+            self._index = None
         else:
-            self.text = apply_change(self.text, self.index, start, end, new_text)
-        self._index = None
+            self._index = apply_change(self.index, start, end, new_text)
+            self.text = self._index.text
 
     @property
     def path(self) -> PurePosixPath | None:

@@ -65,6 +65,28 @@ class LineIndex:
         else:
             self._simple = NON_ASCII.search(text) is None
 
+    def replaced(self, a: int, b: int, new_text: str) -> LineIndex:
+        """The index of text[:a] + new_text + text[b:], reusing the line starts outside the edit."""
+        text = self.text[:a] + new_text + self.text[b:]
+        delta = len(new_text) - (b - a)
+        starts = self.starts
+        # Re-scan from the line before the edit to the first line start safely after it: an edit next to
+        # a \r or \n can join or split a \r\n pair.
+        lo_line = bisect.bisect_right(starts, max(0, a - 1)) - 1
+        j = bisect.bisect_right(starts, b + 1)
+        region_start = starts[lo_line]
+        region_end = starts[j] + delta if j < len(starts) else len(text)
+        inner = [m.end() for m in LINE_END.finditer(text, region_start, region_end)]
+        if j < len(starts):
+            inner = [s for s in inner if s < region_end]
+        new = LineIndex.__new__(LineIndex)
+        new.text = text
+        new.encoding = self.encoding
+        new.starts = [*starts[:lo_line + 1], *inner, *(s + delta for s in starts[j:])]
+        check = ASTRAL if self.encoding == "utf-16" else NON_ASCII
+        new._simple = self.encoding == "utf-32" or (self._simple and check.search(new_text) is None)
+        return new
+
     @property
     def line_count(self) -> int:
         """Number of lines as LSP counts them (a trailing line end starts an empty last line)."""
@@ -110,11 +132,10 @@ class LineIndex:
         return self.position(len(self.text))
 
 
-def apply_change(text: str, index: LineIndex, start: tuple[int, int], end: tuple[int, int],
-                 new_text: str) -> str:
-    """The text after replacing the LSP range start..end (clamped, swapped if reversed) by `new_text`."""
+def apply_change(index: LineIndex, start: tuple[int, int], end: tuple[int, int], new_text: str) -> LineIndex:
+    """The index of the text after replacing the LSP range start..end (clamped, swapped if reversed)."""
     a = index.offset(*start)
     b = index.offset(*end)
     if b < a:
         a, b = b, a
-    return text[:a] + new_text + text[b:]
+    return index.replaced(a, b, new_text)

@@ -131,6 +131,9 @@ def accept_word(word: str, folder: Path, root: Path | None) -> Path:
 
     Raises ConfigError with a German message when the file cannot be read, edited or written.
     """
+    word = word.strip()
+    if not word or "\n" in word:
+        raise ConfigError(f"„{word}“ ist kein Wort, das sich eintragen lässt")
     path = find_config(folder)
     if path is None or (root is not None and not _inside(path, root)):
         path = (root or folder) / CONFIG_NAME

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import os
 import stat
@@ -46,9 +47,14 @@ FRESH_TIMEOUT = 5.0
 class VersprochenProtocol(LanguageServerProtocol):
     """pygls's protocol minus its document store: ours splits lines as LSP does and clamps bad ranges."""
 
-    def send_json_notification(self, method: str, params: dict[str, Any]) -> None:
-        """Send a notification whose params are already plain JSON (no attrs objects, no cattrs pass)."""
-        self._send_data({"jsonrpc": JsonRPCProtocol.VERSION, "method": method, "params": params})
+    def send_serialized_notification(self, method: str, params_json: str) -> None:
+        """Send a notification whose params are already JSON text (ASCII, as json.dumps writes it)."""
+        if self.writer is None:
+            return
+        body = f'{{"jsonrpc": "{JsonRPCProtocol.VERSION}", "method": "{method}", "params": {params_json}}}'
+        data = body.encode("utf-8")
+        # stdout and TCP writers write synchronously (only pygls's websocket writer returns an awaitable).
+        self.writer.write(b"Content-Length: %d\r\n\r\n" % len(data) + data)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[
@@ -194,7 +200,8 @@ class VersprochenServer(LanguageServer):
         sent = doc.published.sent if doc.published is not None else None
         return Job(uri=doc.uri, version=doc.version, text=doc.text, kind=doc.kind, encoding=self.encoding,
                    options=self.options_for(doc), max_chars=self.settings.max_document_chars,
-                   reference_time=self.settings.reference_time, sent_hint=sent, tracker=self.tracker.open_for)
+                   reference_time=self.settings.reference_time, sent_hint=sent, tracker=self.tracker.open_for,
+                   index=doc.index)
 
     async def _analysis_loop(self, doc: Document) -> None:
         """Debounce, analyse the newest version on the engine thread, publish unless it went stale."""
@@ -242,8 +249,9 @@ class VersprochenServer(LanguageServer):
                          f"{self.settings.max_document_chars:,} Zeichen.").replace(",", ".")))
         elif len(doc.text) <= self.settings.max_document_chars:
             doc.oversize_told = False
-        self.protocol.send_json_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {
-            "uri": doc.uri, "diagnostics": list(published.diagnostics), "version": published.version})
+        payload = published.payload or json.dumps(
+            {"uri": doc.uri, "diagnostics": list(published.diagnostics), "version": published.version})
+        self.protocol.send_serialized_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, payload)
 
     async def fresh(self, doc: Document) -> Published | None:
         """The published state for the document's current version (waits briefly for a running analysis)."""

@@ -59,7 +59,7 @@ def make_client(recorder: Recorder, extra: dict[str, Any] | None = None) -> Lang
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
 
     def register_capability(client: LanguageClient, params: types.RegistrationParams) -> None:
-        client.registrations = [*getattr(client, "registrations", []), *params.registrations]
+        setattr(client, "registrations", [*getattr(client, "registrations", []), *params.registrations])  # noqa: B010
 
     # Like VS Code: accept dynamic registrations (the server asks to watch versprochen.toml).
     features.setdefault(types.CLIENT_REGISTER_CAPABILITY, register_capability)
@@ -70,8 +70,8 @@ def make_client(recorder: Recorder, extra: dict[str, Any] | None = None) -> Lang
     # "command" is a nested Command object (spec-conform, and what VS Code reads as a CodeAction).
     def code_action_or_command(obj: Any, _: type) -> types.Command | types.CodeAction:
         if isinstance(obj.get("command"), str):
-            return converter.structure(obj, types.Command)  # type: ignore[no-any-return]
-        return converter.structure(obj, types.CodeAction)  # type: ignore[no-any-return]
+            return converter.structure(obj, types.Command)
+        return converter.structure(obj, types.CodeAction)
 
     converter.register_structure_hook(types.Command | types.CodeAction, code_action_or_command)
     return client
@@ -248,7 +248,7 @@ async def start_session(name: str, root: Path, init_options: dict[str, Any] | No
             # A server that did not exit after shutdown/exit is killed, so a failing test never hangs.
             if client._server is not None and client._server.returncode is None:
                 client._server.kill()
-            await asyncio.wait_for(client.stop(), 15)
+            await asyncio.wait_for(client.stop(), 15)  # type: ignore[no-untyped-call]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=CLIENTS)

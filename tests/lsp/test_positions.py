@@ -54,7 +54,22 @@ def test_line_count_and_trailing_newline() -> None:
 def test_apply_change_swaps_reversed_range() -> None:
     """A range given end-before-start is still applied to the right span."""
     text = "Hallo Welt"
-    assert apply_change(text, LineIndex(text), (0, 10), (0, 6), "Team") == "Hallo Team"
+    assert apply_change(LineIndex(text), (0, 10), (0, 6), "Team").text == "Hallo Team"
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab\n\r😀ä")), max_size=30), st.data())
+def test_incremental_line_table(text: str, data: st.DataObject) -> None:
+    """The line table updated after an edit equals one built from scratch (also when \r\n pairs form
+    or break at the edit's edges)."""
+    a = data.draw(st.integers(0, len(text)))
+    b = data.draw(st.integers(a, len(text)))
+    new = data.draw(st.text(alphabet=st.sampled_from(list("x\n\r😀")), max_size=5))
+    for encoding in ("utf-16", "utf-8"):
+        updated = LineIndex(text, encoding).replaced(a, b, new)
+        fresh = LineIndex(text[:a] + new + text[b:], encoding)
+        assert updated.text == fresh.text and updated.starts == fresh.starts
+        assert [updated.position(i) for i in range(len(fresh.text) + 1)] == [
+            fresh.position(i) for i in range(len(fresh.text) + 1)]
 
 
 @given(st.text(alphabet=st.sampled_from(list("aß😀\n\r \u2028é")), max_size=40), st.data())

@@ -89,8 +89,8 @@ async def replay(session: Session, uri: str, steps: list[list[tuple[Any, Any, st
         if event.uri == uri:
             assert event.version in texts
             check_in_bounds(texts[event.version], event)
-    errors = [m for m in session.client.messages if m.type == types.MessageType.Error]
-    errors += [m for m in session.client.log_messages if m.type == types.MessageType.Error]
+    errors = [m.message for m in session.client.messages if m.type == types.MessageType.Error]
+    errors += [m.message for m in session.client.log_messages if m.type == types.MessageType.Error]
     assert not errors, errors
     assert session.client.error is None
     session.close(uri)

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from server.config import ConfigError
+from server.engine import Engine
+from server.lsp.analysis import Job, analyse
+from server.lsp.convert import Options
 from server.lsp.documents import classify, is_raw_mime, mask_markdown, parse_date_header
 from server.lsp.project import accept_word, add_accepted_word
 from server.lsp.settings import Settings, flatten, parse_settings, to_wire
@@ -155,3 +158,29 @@ def test_accept_word_refuses_invalid_config(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"versprochen\.toml"):
         accept_word("Meeting", tmp_path, tmp_path)
     assert config.read_text(encoding="utf-8") == "[lexicon\n"
+
+
+RAW_MIME = (
+    "From: Max Berger <max@firma.de>\r\nTo: Anna Reuter <anna@kunde.de>\r\nSubject: Angebot\r\n"
+    "Date: Mon, 23 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+    "Gr=C3=BC=C3=9Fe Frau Reuter,\r\n\r\nwir liefern garantiert bis Freitag.\r\n"
+)
+
+
+def test_raw_mime_is_decoded_and_placed_on_the_raw_words(engine: Engine) -> None:
+    """A raw quoted-printable message is checked decoded; findings sit on the same words in the raw text,
+    the Date header is the reference time, and no quick fix is offered for these rough places."""
+    job = Job("file:///roh.eml", 1, RAW_MIME, "mail", "utf-16", Options(), 1_000_000)
+    published = analyse(engine, job)
+    promises = [f for f in published.findings if f.kind == "promise"]
+    assert promises and all(not f.exact for f in published.findings)
+    assert RAW_MIME[promises[0].start:promises[0].end].endswith("wir liefern garantiert bis Freitag")
+    assert published.sent == datetime(2026, 11, 23, 10, 0)
+
+
+def test_accept_word_rejects_empty_words(tmp_path: Path) -> None:
+    """An empty or multi-line "word" is refused with a message and nothing is written."""
+    with pytest.raises(ConfigError):
+        accept_word("  ", tmp_path, tmp_path)
+    assert not (tmp_path / "versprochen.toml").exists()
