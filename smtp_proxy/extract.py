@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEADER_NAME = "X-Versprochen"
+# Only the start of a message is analysed: promises sit in the text, not in a 10 MB attachment.
+MAX_ANALYSED_BYTES = 1_000_000
+_BOUNDARY_PARAM = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))', re.IGNORECASE)
+_PART_TYPE = re.compile(rb"^content-type:\s*([a-z0-9!#$&^_.+-]+)/", re.IGNORECASE | re.MULTILINE)
+_ATTACHMENT = re.compile(rb"^content-disposition:\s*attachment", re.IGNORECASE | re.MULTILINE)
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 
 class Analyzer(Protocol):
@@ -135,6 +142,27 @@ def mail_facts(parsed: Any, raw: bytes, envelope_from: str, envelope_to: Sequenc
     )
 
 
+def trim_for_analysis(raw: bytes) -> bytes:
+    """The message cut before its first attachment part (the relayed bytes are never cut).
+
+    Parsing a PDF's base64 costs more than analysing the text; the text parts come first in
+    practically every mail client's output. Only declared boundaries count, so a "-- " signature
+    or a dashed line in the text never cuts anything.
+    """
+    boundaries = {m.group(1) or m.group(2) for m in _BOUNDARY_PARAM.finditer(raw[:65536])}
+    if not boundaries:
+        return raw
+    delimiters = b"|".join(re.escape(b) for b in boundaries)
+    for match in re.finditer(rb"^--(?:" + delimiters + rb")[ \t]*\r?$", raw, re.MULTILINE):
+        blank = _BLANK_LINE.search(raw, match.end())
+        block = raw[match.end():blank.start() if blank else match.end() + 4096]
+        kind = _PART_TYPE.search(block)
+        main = kind.group(1).lower() if kind else b"text"
+        if _ATTACHMENT.search(block) or main not in (b"text", b"multipart", b"message"):
+            return raw[:match.start()]
+    return raw
+
+
 def default_parse(raw: bytes) -> Any:
     """The engine's MIME parser (imported late: it is only needed inside the worker)."""
     from server.engine.mime import parse_message
@@ -147,7 +175,7 @@ def analyze_message(raw: bytes, analyzer: Analyzer, envelope_from: str, envelope
     """Parse the message and run the engine on its body; failures become an `error=parse` result."""
     now = datetime.now().replace(microsecond=0)
     try:
-        parsed = parse(raw)
+        parsed = parse(trim_for_analysis(raw))
         facts = mail_facts(parsed, raw, envelope_from, envelope_to, now)
         body = parsed.body if isinstance(parsed.body, str) else ""
     except Exception:

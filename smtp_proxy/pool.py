@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from smtp_proxy.extract import Analyzer, Extraction, analyze_message, failed
+from smtp_proxy.extract import MAX_ANALYSED_BYTES, Analyzer, Extraction, analyze_message, failed
 from smtp_proxy.recorder import Store, StoreFactory
 from smtp_proxy.workers import AnalyzerFactory, WorkerPool
 
@@ -65,6 +65,7 @@ class ExtractionPool:
 
     async def extract(self, raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> Extraction:
         """The extraction for one message, or an `error=...` result when it failed or ran out of time."""
+        raw = raw[:MAX_ANALYSED_BYTES]  # also keeps the pipe write to a worker short
         try:
             if self._processes is not None:
                 return await self._in_process(raw, envelope_from, tuple(envelope_to))

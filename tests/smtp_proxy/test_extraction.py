@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from server.engine.types import Analysis, Deadline, MailStructure, Promise, Severity
-from smtp_proxy.extract import analyze_message, header_value, mail_facts
+from smtp_proxy.extract import analyze_message, header_value, mail_facts, trim_for_analysis
 from smtp_proxy.pool import ExtractionPool, ExtractionStartError
 from tests.smtp_proxy.helpers import mail, send, split_header, tracker_rows
 from tests.smtp_proxy.support import CaptureHandler, FakeAnalyzer, ProxyFactory, UpstreamController
@@ -168,3 +168,33 @@ async def test_engine_build_failure_stops_the_start(workers: int) -> None:
             await pool.start()
     finally:
         await pool.close()
+
+
+def multipart_mail(*parts: bytes, boundary: bytes = b"XyZ") -> bytes:
+    head = b'From: a@b\r\nContent-Type: multipart/mixed; boundary="' + boundary + b'"\r\n\r\nVorspann\r\n'
+    return head + b"".join(b"--" + boundary + b"\r\n" + p + b"\r\n" for p in parts) + b"--" + boundary + b"--\r\n"
+
+
+TEXT_PART = b"Content-Type: text/plain; charset=utf-8\r\n\r\nIch schicke es bis Freitag.\r\n-- \r\nAnna"
+PDF_PART = b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK"
+
+
+def test_trim_cuts_before_the_first_attachment() -> None:
+    raw = multipart_mail(TEXT_PART, PDF_PART)
+    trimmed = trim_for_analysis(raw)
+    assert trimmed.endswith(b"Anna\r\n") and b"application/pdf" not in trimmed
+
+
+def test_trim_cuts_text_attachments_too_but_keeps_alternatives() -> None:
+    inner = (b'Content-Type: multipart/alternative; boundary="alt"\r\n\r\n--alt\r\n' + TEXT_PART
+             + b"\r\n--alt\r\nContent-Type: text/html\r\n\r\n<p>Hallo</p>\r\n--alt--")
+    attached = b"Content-Type: text/plain\r\nContent-Disposition: attachment; filename=log.txt\r\n\r\nLOG"
+    trimmed = trim_for_analysis(multipart_mail(inner, attached))
+    assert b"<p>Hallo</p>" in trimmed and b"LOG" not in trimmed
+
+
+def test_trim_leaves_plain_mails_and_undeclared_dashes_alone() -> None:
+    plain = b"Content-Type: text/plain\r\n\r\nText\r\n--XyZ\r\nContent-Type: application/pdf\r\n\r\nx"
+    assert trim_for_analysis(plain) == plain
+    only_text = multipart_mail(TEXT_PART)
+    assert trim_for_analysis(only_text) == only_text
