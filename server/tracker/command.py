@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     filters.add_argument("--to", dest="due_to", metavar="DATUM", help="fällig bis (einschließlich)")
     filters.add_argument("--state", action="append", choices=STATES,
                          help="nur dieser Status (mehrfach; due/overdue: Standard open und postponed)")
+    filters.add_argument("--ics", action="store_true",
+                         help="als iCalendar ausgeben (ein Termin mit Erinnerung je offener Zusage)")
     change = argparse.ArgumentParser(add_help=False)
     change.add_argument("--by", default=None, help="wer ändert (Standard: $USER)")
     change.add_argument("--note", help="Notiz für den Verlauf")
@@ -115,7 +117,13 @@ def _review(args: argparse.Namespace, path: Path) -> int:
         return 0
     with store:
         if args.action != "show":
-            _print_list(_select(store, args), as_json=args.json)
+            selected = _select(store, args)
+            if getattr(args, "ics", False):
+                from server.dashboard.ics import write_calendar
+
+                write_calendar(selected, sys.stdout.buffer)
+                return 0
+            _print_list(selected, as_json=args.json)
             return 0
         found = store.get(args.id)
         if found is None:
