@@ -22,10 +22,17 @@ SENT = datetime(2026, 11, 23, 10, 0)
 
 
 def timed(fn: object, *args: object) -> float:
-    """Seconds one call takes."""
+    """Wall-clock seconds one call takes."""
     t0 = time.perf_counter()
     fn(*args)  # type: ignore[operator]
     return time.perf_counter() - t0
+
+
+def cpu_timed(fn: object, *args: object) -> float:
+    """CPU seconds of this process for one call (less disturbed by other load on a shared machine)."""
+    t0 = time.process_time()
+    fn(*args)  # type: ignore[operator]
+    return time.process_time() - t0
 
 
 def main() -> None:
@@ -44,27 +51,32 @@ def main() -> None:
     words = statistics.mean(len(m.split()) for m in mails)
     for m in mails[:10]:
         engine.analyze(m, SENT)  # warm up
-    cold = []
+    cold, cold_cpu = [], []
     for m in mails:
         engine._cache.clear()  # measure real analysis, not the paragraph cache
         cold.append(timed(engine.analyze, m, SENT))
+        engine._cache.clear()
+        cold_cpu.append(cpu_timed(engine.analyze, m, SENT))
     cached = []
     for m in mails:
         engine.analyze(m, SENT)
         cached.append(timed(engine.analyze, m, SENT))  # the same text again: all paragraphs cached
     print(f"300-word mail ({words:.0f} words), warm, uncached: median {statistics.median(cold) * 1000:6.2f} ms"
           f"  p95 {sorted(cold)[int(len(cold) * 0.95)] * 1000:6.2f} ms   (budget <= 5 ms)")
+    print(f"   same, CPU time of this process:        median {statistics.median(cold_cpu) * 1000:6.2f} ms")
     print(f"same mail re-analysed (paragraph cache):  median {statistics.median(cached) * 1000:6.3f} ms")
 
     big = text_of_size(rng, 100_000)
     n_words = len(big.split())
-    runs = []
+    runs, cpu_runs = [], []
     for _ in range(5):
         engine._cache.clear()
         runs.append(timed(engine.analyze, big, SENT))
+        engine._cache.clear()
+        cpu_runs.append(cpu_timed(engine.analyze, big, SENT))
     best = min(runs)
     print(f"100 KB text ({n_words} words): {best * 1000:7.1f} ms -> {n_words / best:9.0f} words/s"
-          f"   (budget >= 50,000 words/s)")
+          f"   (budget >= 50,000 words/s; CPU time: {n_words / min(cpu_runs):.0f} words/s)")
 
     exe = Path(sys.executable).with_name("versprochen")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as fh:
