@@ -30,6 +30,15 @@ PROMISES = [
     ("Wir sind rund um die Uhr für Sie erreichbar.", "implicit", "high"),
     ("Die Reparatur können wir nächste Woche durchführen.", "implicit", "medium"),
     ("Die Überweisung sollte Anfang Dezember auf Ihrem Konto sein.", "implicit", "low"),
+    ("Wir rufen Sie morgen Vormittag an.", "explicit", "medium"),  # not an imperative "Rufen Sie …"
+    ("Melde mich morgen früh bei Ihnen.", "explicit", "medium"),  # chat without "ich"
+    ("Ich gehe davon aus, dass wir das Dach bis Ende März decken.", "implicit", "low"),
+    ("Spätestens am 11.12. sind wir mit dem Umzug durch.", "implicit", "medium"),
+    ("Die Auszahlung erfolgt innerhalb von drei Tagen.", "implicit", "medium"),
+    ("Danach ist der Abfluss garantiert wieder frei.", "implicit", "high"),
+    ("Wenn das Teil pünktlich kommt, ist Ihr Auto am Mittwoch fertig.", "implicit", "low"),
+    ("Wir schicken Ihnen am Donnerstag einen Gutachter vorbei.", "explicit", "medium"),
+    ("Die Zugangsdaten übermittle ich Ihnen heute noch.", "explicit", "medium"),
 ]
 
 # Sentences that must not produce a promise.
@@ -49,6 +58,16 @@ NOT_PROMISES = [
     "Unser Unternehmen besteht seit 1985.",
     "Wie vereinbart erhalten Sie anbei die Rechnung.",
     "Der Estrich muss vier Wochen trocknen.",
+    "Rufen Sie uns morgen an.",
+    "Er sagt, sein Team kann die Küche erst im Januar aufbauen.",
+    "Frau Ahrens will die offenen Posten bis Freitag klären.",
+    "Ob es Donnerstag klappt, weiß ich erst morgen.",
+    "Normalerweise brauchen wir für so ein Projekt drei Wochen.",
+    "Für Rückfragen stehen wir Ihnen jederzeit gerne zur Verfügung.",
+    "Das Prüfprotokoll erhalten Sie mit dieser Mail.",
+    "Gegen den Bescheid kann innerhalb eines Monats Widerspruch erhoben werden.",
+    "Die Unterlagen habe ich gestern vorbereitet.",
+    "Wir sind ein Familienbetrieb und legen Wert auf Qualität.",
 ]
 
 
@@ -90,3 +109,10 @@ def test_quoted_history_is_not_new_text(engine: Engine) -> None:
 def test_promise_object_is_the_thing_promised(engine: Engine) -> None:
     promise = engine.analyze("Den Kostenvoranschlag schicke ich Ihnen morgen.", MONDAY).promises[0]
     assert promise.object == "Kostenvoranschlag"
+
+
+def test_coordinated_promises_with_own_deadlines_keep_the_subject(engine: Engine) -> None:
+    text = "Wir kümmern uns heute um den Schaden und schicken Ihnen bis Freitag einen Gutachter vorbei."
+    promises = engine.analyze(text, MONDAY).promises
+    assert [(p.kind, p.deadline.due_iso() if p.deadline else None) for p in promises] == [
+        ("explicit", "2026-11-23"), ("explicit", "2026-11-27")]
