@@ -225,7 +225,7 @@ CLAUSE_EVENT = re.compile(r"(?<![\w])(?:sobald|nachdem|sowie|wenn|falls|sofern|d
 GENERAL = re.compile(
     r"(?<![\w])(?:in\s+der\s+regel|normalerweise|üblicherweise|grundsätzlich|generell|stets|immer|jederzeit"
     r"|jeweils|täglich|werktags|wochentags|rund\s+um\s+die\s+uhr|notdienst\w*|notf[aä]ll\w*|störung\w*|hotline"
-    r"|servicezeit\w*|reaktionszeit\w*|bereitschaft\w*|jede[nmrs]?|anfragen|bestellungen|aufträge"
+    r"|servicezeit\w*|reaktionszeit\w*|bereitschaft\w*|jede[nmrs]?(?!\s+fall)|anfragen|bestellungen|aufträge"
     r"|reklamationen|lieferzeit\w*|bearbeitungszeit\w*|erreichbar|geöffnet|besetzt|öffnungszeit\w*"
     r"|sprechzeit\w*|sprechstunde\w*)(?![\w])|24/7")
 STILL_NOT = re.compile(r"\s+(?:noch\s+nicht|nicht|kein\w*|nichts|ist|sind|hat|haben|habe|hatte|hatten|wurde"

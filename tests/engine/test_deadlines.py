@@ -486,3 +486,16 @@ def test_vague_rule_file_is_valid_and_german() -> None:
     rule = load_rule_file(Path(RULES_DIR / "VagueDeadlines.toml"))
     assert rule.kind == "vague" and len(rule.phrases) >= 40
     assert "{trigger}" in rule.message and "Vertrauen" in rule.reason
+
+
+def test_bare_clock_time_takes_the_day_named_before_it() -> None:
+    sent = datetime(2026, 12, 17, 15, 10)
+    found = DeadlineFinder().find("Am Samstag steht die Technik um 17 Uhr, der DJ ist um 19 Uhr da.", sent)
+    assert [(d.text, d.due_iso()) for d in found] == [
+        ("Am Samstag", "2026-12-19"), ("um 17 Uhr", "2026-12-19T17:00"), ("um 19 Uhr", "2026-12-19T19:00")]
+
+
+def test_auf_jeden_fall_is_no_service_time() -> None:
+    sent = datetime(2026, 12, 17, 15, 10)
+    text = "Der Gutachter meldet sich innerhalb von 48 Stunden, die Kosten übernehmen wir auf jeden Fall."
+    assert [d.due_iso() for d in DeadlineFinder().find(text, sent)] == ["2026-12-19T15:10"]
