@@ -33,6 +33,7 @@ from server.engine.delivery_clauses import (
     option_list,
     span_text,
     token_rows,
+    windows,
 )
 from server.engine.delivery_match import match_deliveries, promise_nouns, same_thing, wie_versprochen_rewrite
 from server.engine.types import Delivery, Severity
@@ -126,6 +127,7 @@ class DeliveryFinder:
                    if not p.tag.endswith(("sending_verbs", "present_verbs"))]
         self.anchor_words = frozenset(w for a in anchors for w in a.words)
         prefixes = sorted({p for a in anchors for p in a.prefixes})
+        self.anchor_prefixes = tuple(prefixes)
         self.anchor_prefix = re.compile(f"(?:^| )(?:{'|'.join(map(re.escape, prefixes))})") if prefixes else None
 
     @staticmethod
@@ -146,7 +148,20 @@ class DeliveryFinder:
         lowers = [text.lower() for text, _ in rows]
         if not self._anchored(lowers):
             return []
-        segs = self._merged(clauses(rows, lowers))
+        words = self.anchor_words
+        if self.anchor_prefix is not None and self.anchor_prefix.search(" ".join(lowers)):
+            prefixes = self.anchor_prefixes
+            hits = [n for n, w in enumerate(lowers) if w in words or w.startswith(prefixes)]
+        else:
+            hits = [n for n, w in enumerate(lowers) if w in words]
+        out: list[Delivery] = []
+        for start, end, depth in windows(rows, hits):
+            segs = self._merged(clauses(rows, lowers, start, end, depth))
+            out += (self._delivery(doc, rows, segs, f) for f in self._found(segs))
+        return out
+
+    def _found(self, segs: list[Segment]) -> list[Found]:
+        """The deliveries among the clauses of a window, neighbours that tell one story joined."""
         found: list[Found] = []
         for n, seg in enumerate(segs):
             if found and found[-1].last >= n:
@@ -164,7 +179,7 @@ class DeliveryFinder:
                 found[-1] = replace(prev, last=n, phrased=prev.phrased or hit.phrased)
             else:
                 found.append(hit)
-        return [self._delivery(doc, rows, segs, f) for f in found]
+        return found
 
     def _delivery(self, doc: Doc, rows: list[tuple[str, int]], segs: list[Segment], f: Found) -> Delivery:
         first, last = segs[f.first].ids[0], segs[f.last].ids[-1]
@@ -261,8 +276,8 @@ class DeliveryFinder:
                  phrased: bool) -> tuple[Rule, set[int]] | None:
         """The rule that makes clause n a delivery and the positions of its marker words."""
         seg = segs[n]
-        tense = "past" if any(w in PAST_AUX for w in free) else (
-            "present" if any(w in PRESENT_AUX for w in free) else None)
+        tense = "past" if not PAST_AUX.isdisjoint(free) else (
+            "present" if not PRESENT_AUX.isdisjoint(free) else None)
         # "Wie besprochen, hier die …": the clause starts after a leading marker for "^hier".
         lead = next((k for k, w in enumerate(free) if w), len(free))
         hits: dict[str, list[Match]] = {}
@@ -275,9 +290,8 @@ class DeliveryFinder:
         if not hits and not phrased:
             return None
         scope = Scope(free, [*self.blockers.find(free), *self.earlier.find(free)])
-        perfect = any(w in PERFECT_AUX for w in free)
-        customer = perfect and not any(w in FIRST_PERSON for w in free) and any(
-            t in SECOND_PERSON for t in seg.texts)
+        perfect = not PERFECT_AUX.isdisjoint(free)
+        customer = perfect and FIRST_PERSON.isdisjoint(free) and not SECOND_PERSON.isdisjoint(seg.texts)
         nxt = segs[n + 1] if n + 1 < len(segs) and segs[n + 1].sentence == seg.sentence else None
         waits = nxt is not None and nxt.words[0] in self.conditional_after
         for tag in self.ORDER:
@@ -340,7 +354,7 @@ class DeliveryFinder:
         seg = segs[n]
         if seg.question:
             return True
-        if perfect and any(w in self.earlier_weak for w in free) and not any(w in self.now for w in free):
+        if perfect and not self.earlier_weak.isdisjoint(free) and self.now.isdisjoint(free):
             return True
         for later in segs[n + 1:]:
             if later.sentence > seg.sentence + 1:

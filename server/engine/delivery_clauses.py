@@ -167,8 +167,11 @@ class PatternSet:
             if anchor.digit:
                 self.anchor_digit.append(n)
         self.all_prefixes = tuple(p for p, _ in self.anchor_prefixes)
+        self.anchor_re = _starts_re(self.all_prefixes)
         self.head_prefixes = tuple(p for n in self.other for p in self.patterns[n].steps[0][0].prefixes)
         self.head_digit = any(self.patterns[n].steps[0][0].digit for n in self.other)
+        # One search over the joined words tells whether any word can start a prefix or "#" pattern.
+        self.head_re = _starts_re(self.head_prefixes, digit=self.head_digit)
 
     def viable(self, words: Sequence[str]) -> set[int]:
         """Indices of the patterns whose anchor word occurs in `words`."""
@@ -178,11 +181,12 @@ class PatternSet:
             hit = get(word)
             if hit:
                 out.update(hit)
-        if self.all_prefixes:
+        joined = " ".join(words) if self.all_prefixes or self.anchor_digit else ""
+        if self.anchor_re is not None and self.anchor_re.search(joined):
             for word in words:
                 if word.startswith(self.all_prefixes):
                     out.update(n for p, n in self.anchor_prefixes if word.startswith(p))
-        if self.anchor_digit and DIGIT.search(" ".join(words)):
+        if self.anchor_digit and DIGIT.search(joined):
             out.update(self.anchor_digit)
         return out
 
@@ -191,10 +195,11 @@ class PatternSet:
         viable = self.viable(words)
         if not viable:
             return
-        by_word, prefixes, digit = self.by_word, self.head_prefixes, self.head_digit
+        by_word = self.by_word
+        other = self.head_re is not None and self.head_re.search(" ".join(words)) is not None
         for i, word in enumerate(words):
             heads = by_word.get(word)
-            if (prefixes and word.startswith(prefixes)) or (digit and DIGIT.search(word)):
+            if other:
                 heads = [*(heads or ()), *(n for n in self.other if self.patterns[n].steps[0][0].accepts(word))]
             if not heads:
                 continue
@@ -209,6 +214,13 @@ class PatternSet:
     def first(self, words: Sequence[str]) -> Match | None:
         """The first match or None."""
         return next(self.find(words), None)
+
+
+def _starts_re(prefixes: Sequence[str], digit: bool = False) -> re.Pattern[str] | None:
+    """A regex finding, in words joined by spaces, a word with one of the prefixes (or any digit)."""
+    parts = [f"(?:^| )(?:{'|'.join(map(re.escape, prefixes))})"] if prefixes else []
+    parts += [r"\d"] if digit else []
+    return re.compile("|".join(parts)) if parts else None
 
 
 def option_list(rule: Rule | None, *keys: str) -> list[str]:
@@ -255,10 +267,15 @@ def segments(doc: Doc) -> list[Segment]:
     return clauses(token_rows(doc))
 
 
-def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> list[Segment]:
-    """Split a paragraph into clauses, minding abbreviations, glued sentence ends, quotes and brackets."""
+def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None, start: int = 0,
+            end: int | None = None, depth: int = 0) -> list[Segment]:
+    """Split tokens [start, end) of a paragraph into clauses, minding abbreviations, glued sentence ends,
+    quotes (`depth` open before `start`) and brackets. Segment ids index `rows`; sentences are numbered
+    from 0 within the range."""
     splitter = _Splitter(rows)
-    for n, (text, _) in enumerate(rows):
+    splitter.depth = depth
+    for n in range(start, len(rows) if end is None else end):
+        text = rows[n][0]
         if text.isalpha():  # most tokens: a plain word
             splitter.current.ids.append(n)
             if splitter.depth:
@@ -274,6 +291,37 @@ def clauses(rows: list[tuple[str, int]], lowers: list[str] | None = None) -> lis
         seg.inquote = [n in splitter.quoted for n in seg.ids]
         seg.quoted = all(seg.inquote)
         seg.question = seg.sentence in splitter.asked
+    return out
+
+
+def windows(rows: list[tuple[str, int]], hits: list[int]) -> list[tuple[int, int, int]]:
+    """(start, end, open quotes at start) of the token ranges worth splitting: each sentence holding a hit,
+    with the sentence after it.
+
+    Cuts only where `clauses` surely ends a sentence too ("!", "?" or a lone "." before a capital), so a
+    window never splits one of its sentences differently; elsewhere a window is merely larger.
+    """
+    cuts, depths = [0], [0]
+    depth = 0
+    for n in range(len(rows) - 1):
+        text = rows[n][0]
+        if text in QUOTES_OPEN or text in QUOTES_CLOSE or text in QUOTES_BOTH:
+            opens = text in QUOTES_OPEN or (text in QUOTES_BOTH and depth == 0)
+            depth = depth + 1 if opens else max(0, depth - 1)
+        elif (text in ("!", "?", "…", "...") or text == ".") and rows[n + 1][0][:1].isupper():
+            cuts.append(n + 1)
+            depths.append(depth)
+    cuts.append(len(rows))
+    out: list[tuple[int, int, int]] = []
+    k = 0
+    for hit in hits:
+        while cuts[k + 1] <= hit:
+            k += 1
+        start, end = cuts[k], cuts[min(k + 2, len(cuts) - 1)]
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]), out[-1][2])
+        else:
+            out.append((start, end, depths[k]))
     return out
 
 

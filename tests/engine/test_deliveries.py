@@ -16,7 +16,7 @@ from server.engine.deliveries import (
     same_thing,
     wie_versprochen_rewrite,
 )
-from server.engine.delivery_clauses import compile_pattern, segments
+from server.engine.delivery_clauses import compile_pattern, segments, token_rows, windows
 from server.engine.types import Delivery, Promise, Severity
 from tests.conftest import MONDAY
 
@@ -350,6 +350,24 @@ def test_segments_handle_abbreviations_dates_brackets_and_questions(engine: Engi
 )
 def test_glued_sentence_ends(engine: Engine, text: str, sentences: list[int]) -> None:
     assert [s.sentence for s in segments(engine.nlp(text))] == sentences
+
+
+def test_windows_cover_the_hit_sentence_and_the_next(engine: Engine) -> None:
+    doc = engine.nlp("Erster Satz. Anbei das Angebot. Ist es angekommen? Vierter Satz. Fünfter Satz! Ende.")
+    rows = token_rows(doc)
+    hit = [t for t, _ in rows].index("Anbei")
+    [(start, end, depth)] = windows(rows, [hit])
+    assert " ".join(t for t, _ in rows[start:end]) == "Anbei das Angebot . Ist es angekommen ?"
+    assert depth == 0 and windows(rows, [hit, hit + 1]) == [(start, end, 0)]
+
+
+def test_far_apart_deliveries_in_one_paragraph(engine: Engine) -> None:
+    filler = " ".join(["Wir melden uns bei Ihnen."] * 30)
+    text = (f"Anbei das Angebot. {filler} Die Reparatur ist abgeschlossen. {filler} „Gut. Die Rechnung ist "
+            "raus.“ Ende.")
+    found = deliveries(engine, text)
+    assert [(d.object, text[d.start:d.end]) for d in found] == [
+        ("Angebot", "Anbei das Angebot"), ("Reparatur", "Die Reparatur ist abgeschlossen")]
 
 
 @pytest.mark.parametrize(
