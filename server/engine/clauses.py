@@ -196,6 +196,8 @@ def units(tokens: Tokens, sentence: tuple[int, int], verb_forms: frozenset[str],
         if chunk.role == "main":
             result.append(Unit(sentence, chunk, tuple(pending), ()))
             pending = []
+        elif chunk.role == "sub" and n + 1 < len(chunks) and _verb_first(tokens, chunks[n + 1], verb_forms):
+            pending.append(chunk)  # "…, wenn er es nicht schafft, beauftrage ich …": it leads the next clause
         elif result and not (chunk.role == "sub" and n == 0):
             last = result[-1]
             result[-1] = Unit(sentence, last.main, last.before, (*last.after, chunk))
@@ -206,6 +208,14 @@ def units(tokens: Tokens, sentence: tuple[int, int], verb_forms: frozenset[str],
         result[-1] = Unit(sentence, last.main, last.before, (*last.after, *pending))
     # A sentence of subordinate clauses only ("Ob der Lkw kommt, …") has no unit to judge.
     return result
+
+
+def _verb_first(tokens: Tokens, chunk: Chunk, verb_forms: frozenset[str]) -> bool:
+    """A main clause opening with its verb and then a pronoun: a subordinate clause stands in front of it."""
+    words = [k for k in range(chunk.start, chunk.end) if not tokens.is_punct[k] and not tokens.is_space[k]]
+    return (chunk.role == "main" and len(words) > 1 and tokens.lower[words[1]] in PRONOUNS
+            and (is_verb(tokens, words[0], verb_forms) or tokens.lower[words[0]] not in PRONOUNS)
+            and not tokens.noun[words[0]] and tokens.text[words[0]][:1].islower())
 
 
 def split_coordinated(tokens: Tokens, unit: Unit, verb_forms: frozenset[str],

@@ -302,7 +302,7 @@ def _grades(rule: Rule, start: int, end: int, own_action: bool, unit: tuple[int,
         return False
     if effect == "low":
         return unit[0] <= start and end <= unit[1]
-    return not (rule.name == "ThirdParties" and own_action)
+    return not ((rule.name == "ThirdParties" or rule.option("third_party")) and own_action)
 
 
 def _grade(triggers: Sequence[Trigger], lexicon: Lexicon) -> tuple[Risk, Trigger | None]:
@@ -311,7 +311,7 @@ def _grade(triggers: Sequence[Trigger], lexicon: Lexicon) -> tuple[Risk, Trigger
     for t in triggers:
         by_rule.setdefault(t.rule, t)
     for name, risk in (("Hedges", "low"), ("Conditions", "low"), ("AbsoluteWords", "high"),
-                       ("TightDeadlines", "high"), ("ThirdParties", "high")):
+                       ("TightDeadlines", "high"), ("ThirdParties", "high"), ("OutsideControl", "high")):
         if name in by_rule:
             return risk, by_rule[name]  # type: ignore[return-value]
     for t in triggers:  # team rule files with their own effect

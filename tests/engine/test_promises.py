@@ -24,7 +24,7 @@ PROMISES = [
     ("Sobald die Freigabe vorliegt, beginnen wir mit den Arbeiten.", "explicit", "low"),
     ("Unser Techniker kommt am Donnerstag zwischen 8 und 12 Uhr.", "implicit", "medium"),
     ("Die Ware wird übermorgen angeliefert.", "implicit", "medium"),
-    ("Die Lieferung ist übermorgen bei Ihnen.", "implicit", "medium"),
+    ("Die Lieferung ist übermorgen bei Ihnen.", "implicit", "high"),  # the carrier decides
     ("Ihr Fahrzeug ist am Freitag abholbereit.", "implicit", "medium"),
     ("Der Hersteller liefert die Fenster in KW 3.", "implicit", "high"),
     ("Wir sind rund um die Uhr für Sie erreichbar.", "implicit", "high"),
