@@ -173,9 +173,8 @@ class DeliveryFinder:
             # Two reports of one kind in a row of the same sentence tell one story ("ist abgeschlossen,
             # alle Dateien sind wieder da"), and so does a report with its result handed over ("haben wir
             # bestätigt, die Bestätigung liegt bei").
-            handover = str(hit.rule.option("role")) == "handover" != str(prev.rule.option("role")) if prev else False
             if prev and prev.last == n - 1 and segs[prev.last].sentence == seg.sentence and (
-                    prev.rule.name == hit.rule.name or handover):
+                    prev.rule.name == hit.rule.name or _result_handed_over(prev.rule, hit.rule)):
                 found[-1] = replace(prev, last=n, phrased=prev.phrased or hit.phrased)
             else:
                 found.append(hit)
@@ -207,6 +206,7 @@ class DeliveryFinder:
         return out
 
     def _only_marker(self, seg: Segment) -> bool:
+        """Whether the clause is nothing but a marker ("Wie versprochen", "Anbei", "Im Anhang")."""
         if seg.words == ["hier"]:
             return True
         if len(seg.words) > GAP + 2 or not self._anchored(seg.words):
@@ -282,9 +282,9 @@ class DeliveryFinder:
         lead = next((k for k, w in enumerate(free) if w), len(free))
         hits: dict[str, list[Match]] = {}
         for m in self.triggers.find(seg.words, lead):
-            # A hand-over may lean on the marker ("hier wie versprochen der …"), a report may not.
             if any(seg.inquote[k] for k in m.positions):
                 continue  # quoted words report nothing of ours: „Die Rechnung ist fertig“, schrieb er
+            # A hand-over may lean on the marker ("hier wie versprochen der …"), a report may not.
             if m.pattern.tag.startswith("handover.") or all(free[k] for k in m.positions):
                 hits.setdefault(m.pattern.tag, []).append(m)
         if not hits and not phrased:
@@ -314,8 +314,8 @@ class DeliveryFinder:
                         "earlier_recent" in blocks or self._earlier(segs, n, free, perfect))):
                     continue
                 return m.pattern.rule, set(m.positions)
-        if phrased and self.phrased_rule is not None and not self._negated(scope.around(())):
-            blocks = scope.around(())
+        blocks = scope.around(())
+        if phrased and self.phrased_rule is not None and not self._negated(blocks):
             verb = next(iter(hits.get("phrased.present_verbs", [])), None)
             perfect_like = tense and not customer and any(
                 looks_participle(w) for w in free if w not in FUNCTION_WORDS)
@@ -408,3 +408,8 @@ class DeliveryFinder:
                 if not (words[m] in DETERMINERS or is_modifier(text)):
                     break
         return base_form(texts[k], genitive)
+
+
+def _result_handed_over(report: Rule, handover: Rule) -> bool:
+    """A done or sent report followed by a hand-over: "haben wir bestätigt, die Bestätigung liegt bei"."""
+    return str(handover.option("role")) == "handover" and str(report.option("role")) != "handover"
