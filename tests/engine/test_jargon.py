@@ -300,7 +300,8 @@ def test_every_term_of_the_three_files_matches_itself(engine: Engine) -> None:
                 "anzuweisen": "Die Zahlung ist {}.", "beibringen": "Bitte die Unterlagen {}.",
                 "regulieren": "Wir {} den Schaden.", "Regulierung": "Die {} des Schadens.",
                 "Migration": "Die {} der Daten läuft.",
-                "Indikation": "Die {} für die Behandlung ist gegeben."}
+                "Indikation": "Die {} für die Behandlung ist gegeben.",
+                "Vorauszahlung": "Die {} zur Einkommensteuer ist fällig."}
     missing = []
     for name in JARGON_RULES:
         for term in engine.lexicon.rules[name].terms:
