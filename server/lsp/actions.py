@@ -21,10 +21,10 @@ from server.lsp.convert import (
     rule_id,
     to_lsp_code_action,
     to_lsp_command_action,
-    to_lsp_diagnostic,
 )
 from server.lsp.project import accept_word
 from server.lsp.server import VersprochenServer
+from server.lsp.wire import to_lsp_diagnostic
 
 log = logging.getLogger(__name__)
 ACCEPT_WORD = "versprochen.acceptWord"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -23,10 +22,10 @@ from server.lsp.convert import (
     Options,
     Published,
     collect_findings,
-    diagnostics_json,
 )
 from server.lsp.documents import Kind, is_raw_mime, mask_markdown, parse_date_header
 from server.lsp.positions import Encoding, LineIndex
+from server.lsp.wire import DiagnosticCache, payload
 
 if TYPE_CHECKING:
     from server.engine.engine import Engine
@@ -54,6 +53,8 @@ class Job:
     tracker: TrackerLookup | None = field(default=None, compare=False)
     # The document's line table for `text`, kept up to date edit by edit (rebuilt here when missing).
     index: LineIndex | None = field(default=None, compare=False)
+    # The document's diagnostic cache (only ever used on the engine thread).
+    cache: DiagnosticCache | None = field(default=None, compare=False)
 
 
 class EngineHost:
@@ -155,18 +156,16 @@ def analyse(engine: Engine, job: Job) -> Published:
     if decoded is not None:
         findings = remap(findings, decoded, text)
     if len(text) > job.max_chars:
-        findings.append(Finding("notice", job.max_chars, min(len(text), job.max_chars + 1), NOTICE_RULE,
-                                "information"))
-    index = job.index if job.index is not None and job.index.text is text else LineIndex(text, job.encoding)
-    diagnostics = diagnostics_json(findings, job.uri, index, job.options)
-    if len(text) > job.max_chars:
         limit = f"{job.max_chars:,}".replace(",", ".")
-        diagnostics[-1]["message"] = (f"Das Dokument ist zu groß: geprüft wurden nur die ersten {limit} Zeichen "
-                                   "(Einstellung maxDocumentChars).")
+        findings.append(Finding("notice", job.max_chars, min(len(text), job.max_chars + 1), NOTICE_RULE,
+                                "information", note=f"Das Dokument ist zu groß: geprüft wurden nur die ersten "
+                                f"{limit} Zeichen (Einstellung maxDocumentChars)."))
+    index = job.index if job.index is not None and job.index.text is text else LineIndex(text, job.encoding)
+    cache = job.cache if job.cache is not None else DiagnosticCache(job.uri)
+    diagnostics = cache.texts(findings, index, job.options)
     # Serialised here, on the engine thread: for a long draft that is milliseconds off the event loop.
-    payload = json.dumps({"uri": job.uri, "diagnostics": diagnostics, "version": job.version})
     return Published(job.version, text, index, sent, analysis, tuple(findings), tuple(diagnostics),
-                     tuple(open_promises), payload)
+                     tuple(open_promises), payload(job.uri, job.version, diagnostics))
 
 
 def redeeming(deliveries: Sequence[Delivery], open_promises: Sequence[OpenPromise]) -> dict[int, tuple[
@@ -239,7 +238,7 @@ def remap(findings: list[Finding], decoded: str, raw: str) -> list[Finding]:
             match = re.compile(pattern).search(raw)
         if match is not None:
             cursor = match.start()
-            out.append(replace(f, start=match.start(), end=match.end(), exact=False))
+            out.append(f._replace(start=match.start(), end=match.end(), exact=False))
         else:
-            out.append(replace(f, start=fallback[0], end=fallback[1], exact=False))
+            out.append(f._replace(start=fallback[0], end=fallback[1], exact=False))
     return out

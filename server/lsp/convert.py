@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from lsprotocol import types
 
@@ -45,9 +45,12 @@ class OpenPromise:
     risk: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One diagnostic's source: what was found where (offsets into the document text)."""
+class Finding(NamedTuple):
+    """One diagnostic's source: what was found where (offsets into the document text).
+
+    A NamedTuple, not a frozen dataclass: a long draft makes over a thousand per keystroke, and a tuple is
+    several times cheaper to build.
+    """
 
     kind: FindingKind
     start: int
@@ -61,6 +64,8 @@ class Finding:
     redeems: tuple[OpenPromise, ...] = ()
     # False when the finding could not be placed in the editor text (decoded MIME): no quick fixes.
     exact: bool = True
+    # A message of its own (notices that have no engine item).
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +92,10 @@ class Published:
     sent: datetime
     analysis: Analysis | None
     findings: tuple[Finding, ...]
-    # Wire form (see diagnostic_json), parallel to `findings`.
-    diagnostics: tuple[dict[str, Any], ...]
+    # Each diagnostic as JSON text (see wire.py), parallel to `findings`.
+    diagnostics: tuple[str, ...]
     open_promises: tuple[OpenPromise, ...] = ()
-    # The publishDiagnostics params as JSON text ("" = serialise when sending).
+    # The publishDiagnostics params as JSON text.
     payload: str = ""
 
 
@@ -201,7 +206,7 @@ def finding_message(f: Finding, rules: Mapping[str, Rule]) -> str:
         return f"Vage Frist „{item.text}“: Der Empfänger weiß nicht, bis wann er damit rechnen kann."
     if isinstance(item, OpenPromise):
         return open_promise_text(item)
-    return "versprochen"
+    return f.note or "versprochen"
 
 
 def due_words(due: date | datetime) -> str:
@@ -248,66 +253,6 @@ def to_lsp_range(index: LineIndex, start: int, end: int) -> types.Range:
     sl, sc = index.position(start)
     el, ec = index.position(end)
     return types.Range(types.Position(sl, sc), types.Position(el, ec))
-
-
-def range_json(index: LineIndex, start: int, end: int) -> dict[str, Any]:
-    """The LSP range of [start, end) in wire form."""
-    sl, sc = index.position(start)
-    el, ec = index.position(end)
-    return {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}
-
-
-def _related(f: Finding, uri: str, index: LineIndex) -> list[dict[str, Any]]:
-    """Where the deadline of a promise lies, the promise of a deadline, the promise a delivery redeems."""
-    item = f.item
-    pairs: list[tuple[int, int, str]] = []
-    if isinstance(item, Promise) and item.deadline is not None and item.deadline.end > item.deadline.start:
-        d = item.deadline
-        pairs.append((d.start, d.end, f"Frist: {deadline_words(d)}"))
-    elif isinstance(item, Deadline) and f.promise is not None:
-        pairs.append((f.promise.start, f.promise.end, "Die Zusage zu dieser Frist"))
-    elif isinstance(item, Delivery) and f.promise is not None and f.promise.end <= len(index.text):
-        pairs.append((f.promise.start, f.promise.end, f"Frühere Zusage: „{f.promise.text}“"))
-    return [{"location": {"uri": uri, "range": range_json(index, s, e)}, "message": msg} for s, e, msg in pairs]
-
-
-def diagnostic_json(f: Finding, uri: str, index: LineIndex, options: Options) -> dict[str, Any]:
-    """The diagnostic for one finding in wire form (code = rule id, source = versprochen).
-
-    Diagnostics are built as plain JSON: a 100 KB draft has over a thousand, and attrs objects plus
-    cattrs unstructuring cost more than the analysis of one keystroke.
-    """
-    data: dict[str, Any] = {
-        "range": range_json(index, f.start, f.end),
-        "message": finding_message(f, options.rules),
-        "severity": SEVERITY_NUMBER[f.level],
-        "code": rule_id(f.rule),
-        "source": SOURCE,
-    }
-    if options.related_information and f.exact and (related := _related(f, uri, index)):
-        data["relatedInformation"] = related
-    if options.data_support:
-        # The VS Code extension counts risky promises from this, whatever severity they are shown with.
-        data["data"] = {"kind": f.kind, "risk": f.item.risk} if isinstance(f.item, Promise) else {"kind": f.kind}
-    return data
-
-
-def diagnostics_json(findings: Iterable[Finding], uri: str, index: LineIndex,
-                     options: Options) -> list[dict[str, Any]]:
-    """Wire-form diagnostics for all findings, in the same order."""
-    return [diagnostic_json(f, uri, index, options) for f in findings]
-
-
-@functools.cache
-def _converter() -> Any:
-    from pygls.protocol import default_converter
-
-    return default_converter()  # type: ignore[no-untyped-call]
-
-
-def to_lsp_diagnostic(data: Mapping[str, Any]) -> types.Diagnostic:
-    """A published (wire-form) diagnostic as an lsprotocol object, for code actions."""
-    return _converter().structure(dict(data), types.Diagnostic)  # type: ignore[no-any-return]
 
 
 def suggestions(f: Finding, rules: Mapping[str, Rule]) -> list[str]:

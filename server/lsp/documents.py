@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlparse
 
 from server.lsp.positions import Encoding, LineIndex, apply_change
+from server.lsp.wire import DiagnosticCache
 
 if TYPE_CHECKING:
     from server.lsp.convert import Published
@@ -65,7 +66,11 @@ class Document:
     closed: bool = False
     # Set when the current version has been analysed (or needs no analysis); hover and code actions wait.
     fresh: asyncio.Event = field(default_factory=asyncio.Event)
+    cache: DiagnosticCache | None = None
     _index: LineIndex | None = None
+
+    def __post_init__(self) -> None:
+        self.cache = DiagnosticCache(self.uri)
 
     @property
     def index(self) -> LineIndex:

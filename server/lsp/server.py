@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import json
 import logging
 import os
 import stat
@@ -201,7 +200,7 @@ class VersprochenServer(LanguageServer):
         return Job(uri=doc.uri, version=doc.version, text=doc.text, kind=doc.kind, encoding=self.encoding,
                    options=self.options_for(doc), max_chars=self.settings.max_document_chars,
                    reference_time=self.settings.reference_time, sent_hint=sent, tracker=self.tracker.open_for,
-                   index=doc.index)
+                   index=doc.index, cache=doc.cache)
 
     async def _analysis_loop(self, doc: Document) -> None:
         """Debounce, analyse the newest version on the engine thread, publish unless it went stale."""
@@ -249,9 +248,7 @@ class VersprochenServer(LanguageServer):
                          f"{self.settings.max_document_chars:,} Zeichen.").replace(",", ".")))
         elif len(doc.text) <= self.settings.max_document_chars:
             doc.oversize_told = False
-        payload = published.payload or json.dumps(
-            {"uri": doc.uri, "diagnostics": list(published.diagnostics), "version": published.version})
-        self.protocol.send_serialized_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, payload)
+        self.protocol.send_serialized_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, published.payload)
 
     async def fresh(self, doc: Document) -> Published | None:
         """The published state for the document's current version (waits briefly for a running analysis)."""
