@@ -184,8 +184,9 @@ class PromiseFinder:
         for rule, a, b in matches.within(start, end):
             if rule.kind != "modifier" or rule.option("effect") != "exclude":
                 continue
-            if rule.option("anchor") == "start" and a != start:
-                continue  # "Rufen Sie uns an" is a request, "Wir rufen Sie an" is not
+            if rule.option("anchor") == "start" and (a != start or (start and not tokens.is_punct[start - 1]
+                                                                  and tokens.lower[start - 1] != "bitte")):
+                continue  # "Rufen Sie uns an" is a request; "Wir rufen Sie an", "… und bringen sie zurück" are not
             after = tokens.lower[b] if b < len(tokens) else ""
             if after in self.except_after.get(rule.name, frozenset()):
                 continue
@@ -250,7 +251,12 @@ class PromiseFinder:
             PARTICIPLE.match(w) or w in RESULT_PARTICIPLES for w in words)
         staff = bool(word_set & self.staff) and (bool(self._lemmas_in(tokens, main.start, main.end) & (
             self.implicit_lemmas | self.commit_lemmas)) or any(r.kind == "implicit" for r, _, _ in in_main))
-        if future or absolute or staff or (future_passive and word_set & RESULT_PARTICIPLES):
+        # "Unser Kalender ist bis Juli voll", "Der Termin ist am Dienstag": a date beside a bare copula
+        # states a fact; it promises something only with an expectation ("abholbereit", "bei Ihnen").
+        verbs = {tokens.lower[i] for i in range(main.start, main.end) if is_verb(tokens, i, self.verb_forms)}
+        acts = bool(verbs - COPULAS - FUTURE_AUX) or bool(in_main and any(r.kind == "implicit" for r, _, _ in in_main))
+        if (future and (acts or scheduled or future_passive)) or absolute or staff or (
+                future_passive and word_set & RESULT_PARTICIPLES):
             return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)
         return None
 
@@ -333,8 +339,8 @@ def _merge_spans(tokens: Tokens, sentence: tuple[int, int],
 
 
 def _trim(tokens: Tokens, start: int, end: int) -> tuple[int, int]:
-    while end > start and (tokens.is_punct[end - 1] or tokens.is_space[end - 1]) \
-            and tokens.text[end - 1] not in ")”":
+    while end > start and (((tokens.is_punct[end - 1] or tokens.is_space[end - 1]) and tokens.text[end - 1] not in ")”")
+                           or tokens.lower[end - 1] in ("und", "oder", "sowie")):
         end -= 1
     while start < end and (tokens.is_punct[start] or tokens.is_space[start]):
         start += 1
