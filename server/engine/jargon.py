@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -193,6 +194,25 @@ class JargonFinder:
         self._memo: dict[tuple[str, bool, int], frozenset[str]] = {}
         self._dotted: set[str] = set()  # keys that keep a final period ("bzgl.", "o.")
         self._cache: dict[str, tuple[str, tuple[tuple[_Entry, int], ...]]] = {}  # by token text
+        # The index is thousands of small sets: with spaCy's heap loaded, cyclic garbage collections
+        # triggered by those allocations cost more than building them, and the index holds no cycles.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._index(lexicon, nlp)
+        finally:
+            if collecting:
+                gc.enable()
+        self._memo.clear()  # only needed while building
+        self._starters = frozenset((*self._pairs, *self._gapped))
+        # Function words that mark a sentence as English, not German with anglicisms in it.
+        self._english = frozenset(w for rule in lexicon.of_kind("substitution") for w in _word_list(
+            rule.option("english_words", []), f"{rule.path}: english_words"))
+        self._min_compound = min((len(k) for k in self._compound), default=99)
+        self._min_modifier = min((len(k) for k in self._modifiers), default=99)
+
+    def _index(self, lexicon: Lexicon, nlp: Language) -> None:
+        """Index every term of the substitution rules with its rule's settings."""
         for rule in lexicon.of_kind("substitution"):
             options = _options(rule)
             kind = cast(JargonKind, rule.option("jargon_kind"))
@@ -203,13 +223,6 @@ class JargonFinder:
                                cond.get("unless", ()), cond.get("only_with", ()), options.exceptions,
                                _plain_text(term.plain))
                 self._add(entry, nlp, options.irregular)
-        self._memo.clear()  # only needed while building
-        self._starters = frozenset((*self._pairs, *self._gapped))
-        # Function words that mark a sentence as English, not German with anglicisms in it.
-        self._english = frozenset(w for rule in lexicon.of_kind("substitution") for w in _word_list(
-            rule.option("english_words", []), f"{rule.path}: english_words"))
-        self._min_compound = min((len(k) for k in self._compound), default=99)
-        self._min_modifier = min((len(k) for k in self._modifiers), default=99)
 
     def _add(self, entry: _Entry, nlp: Language, irregular: Mapping[str, tuple[str, ...]]) -> None:
         """Index one term under all its forms (and its spaced variant when it is hyphenated)."""
