@@ -184,3 +184,30 @@ def test_accept_word_rejects_empty_words(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         accept_word("  ", tmp_path, tmp_path)
     assert not (tmp_path / "versprochen.toml").exists()
+
+
+def test_diagnostic_cache_reuses_unchanged_diagnostics() -> None:
+    """An edit elsewhere keeps a diagnostic's JSON text (same object); a moved one gets new text."""
+    from server.engine.types import Jargon, Severity
+    from server.lsp.convert import Finding
+    from server.lsp.positions import LineIndex
+    from server.lsp.wire import DiagnosticCache, payload
+
+    def meeting(text: str) -> Finding:
+        start = text.index("Meeting")
+        item = Jargon(start, start + 7, "Meeting", "anglicism", ("Besprechung",), "Anglicisms",
+                      "„Meeting“ ist ein Anglizismus.", "Grund", Severity.INFORMATION)
+        return Finding("jargon", start, start + 7, "Anglicisms", "information", item)
+
+    cache = DiagnosticCache("file:///a.txt")
+    first = "Das Meeting ist morgen.\nHallo\n"
+    [before] = cache.texts([meeting(first)], LineIndex(first), Options())
+    second = first + "Noch eine Zeile.\n"
+    [same] = cache.texts([meeting(second)], LineIndex(second), Options())
+    assert same is before
+    third = "Neu\n" + second
+    [moved] = cache.texts([meeting(third)], LineIndex(third), Options())
+    assert json.loads(moved)["range"]["start"] == {"line": 1, "character": 4}
+    params = json.loads(payload("file:///a.txt", 7, [moved]))
+    assert params["version"] == 7 and params["diagnostics"][0]["code"] == "versprochen.Anglicisms"
+    assert params["diagnostics"][0]["source"] == "versprochen" and params["diagnostics"][0]["severity"] == 3
