@@ -45,7 +45,7 @@ def wait_port(port: int, process: subprocess.Popen[bytes], limit: float = 120) -
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{process.args} beendet mit Code {process.returncode}")
+            raise SystemExit(f"{process.args!r} beendet mit Code {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
@@ -187,7 +187,7 @@ async def run_clients(total: int, clients: int, proxy_port: int, upstream: list[
     queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
     for n in range(total):
         queue.put_nowait((n, 0))
-    tally, events = Tally(), []
+    tally, events = Tally(), list[str]()
     start = time.monotonic()
     stop_at = start + DEADLINE
     chaos_task = asyncio.create_task(chaos(tally, total, upstream, upstream_port, log_path, events))

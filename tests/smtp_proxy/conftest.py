@@ -60,7 +60,7 @@ def make_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProxyFactor
         path = db or tmp_path_factory.mktemp("tracker") / "tracker.sqlite3"
         fake = analyzer if analyzer is not None else FakeAnalyzer()
         # A class or function is used as the factory itself (picklable, for worker processes).
-        factory = fake if isinstance(fake, type) or not hasattr(fake, "analyze") else (lambda: fake)
+        factory: Any = fake if isinstance(fake, type) or not hasattr(fake, "analyze") else (lambda: fake)
         store = default_store_factory(path) if tracker else None
         proxy = RunningProxy(ProxyServer(settings, factory, store, reminder=reminder))
         running.append(proxy)

@@ -71,7 +71,7 @@ class CaptureHandler:
             await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 20)
             return "250 OK spaet"
         if self.mode == "drop":
-            assert server.transport is not None
+            assert isinstance(server.transport, asyncio.Transport)
             server.transport.abort()
             return "250 OK nie gesendet"
         assert isinstance(envelope.original_content, bytes)
