@@ -18,7 +18,7 @@ from server.lsp.convert import to_lsp_hover
 from server.lsp.documents import Document, classify
 from server.lsp.positions import Encoding
 from server.lsp.server import VersprochenServer
-from server.lsp.settings import SECTION, parse_settings
+from server.lsp.settings import SECTION, parse_settings, to_wire
 
 log = logging.getLogger(__name__)
 # A client that has not answered workspace/configuration by then never will; documents do not wait that
@@ -102,10 +102,17 @@ async def did_change_configuration(ls: VersprochenServer, params: types.DidChang
     ls.forget_told()
     if ls.supports("workspace.configuration"):
         await pull_settings(ls)
-    else:
-        settings, errors = parse_settings(params.settings)
-        ls.apply_settings(settings, errors)
+    elif mentions_our_settings(params.settings):
+        ls.apply_settings(*parse_settings(params.settings))
     ls.settings_ready.set()
+
+
+def mentions_our_settings(raw: Any) -> bool:
+    """Whether pushed settings are meant for us: Neovim pushes `{}` (or another server's settings) on init,
+    which must not reset the initializationOptions to the defaults."""
+    if not isinstance(raw, dict):
+        return False
+    return SECTION in raw or any(key in raw for key in to_wire())
 
 
 def did_open(ls: VersprochenServer, params: types.DidOpenTextDocumentParams) -> None:

@@ -211,3 +211,14 @@ def test_diagnostic_cache_reuses_unchanged_diagnostics() -> None:
     params = json.loads(payload("file:///a.txt", 7, [moved]))
     assert params["version"] == 7 and params["diagnostics"][0]["code"] == "versprochen.Anglicisms"
     assert params["diagnostics"][0]["source"] == "versprochen" and params["diagnostics"][0]["severity"] == 3
+
+
+@pytest.mark.parametrize(("raw", "ours"), [
+    ({}, False), (None, False), ({"pylsp": {"x": 1}}, False), ([], False),
+    ({"versprochen": {}}, True), ({"severity": {"jargon": "off"}}, True),
+])
+def test_pushed_settings_for_us(raw: object, ours: bool) -> None:
+    """An empty or foreign didChangeConfiguration keeps the current settings."""
+    from server.lsp.features import mentions_our_settings
+
+    assert mentions_our_settings(raw) is ours
