@@ -235,6 +235,7 @@ def test_second_pass_terms_are_found(find: Find, text: str, flagged: str, kind: 
         "Wir kümmern uns umgehend um den Schimmel im Bad.",
         "Die Mappen liegen am Empfang bereit.",
         "Vielen Dank für Ihre Geduld, wir melden uns.",
+        "Einem Termin am Montag steht nichts im Wege.",
     ],
 )
 def test_second_pass_leaves_everyday_german_alone(find: Find, text: str) -> None:
