@@ -32,6 +32,7 @@ from server.engine.delivery_clauses import (
     looks_participle,
     option_list,
     span_text,
+    token_lowers,
     token_rows,
     windows,
 )
@@ -145,7 +146,7 @@ class DeliveryFinder:
     def find(self, doc: Doc) -> list[Delivery]:
         """Deliveries in `doc`, offsets relative to `doc.text`."""
         rows = token_rows(doc)
-        lowers = [text.lower() for text, _ in rows]
+        lowers = token_lowers(doc, rows)
         if not self._anchored(lowers):
             return []
         words = self.anchor_words

@@ -254,6 +254,13 @@ def token_rows(doc: Doc) -> list[tuple[str, int]]:
     return [(t.text, t.idx) for t in doc]  # spaCy builds a Token object per access: read each once
 
 
+def token_lowers(doc: Doc, rows: list[tuple[str, int]]) -> list[str]:
+    """Lower-case form of every token: from the engine's token table when the pipeline made one."""
+    table = doc.user_data.get(TOKENS_KEY)
+    lower: list[str] | None = getattr(table, "lower", None)
+    return lower if lower is not None and len(lower) == len(rows) else [text.lower() for text, _ in rows]
+
+
 def span_text(doc: Doc, start: int, end: int) -> str:
     """The text of tokens [start, end) without trailing whitespace (doc.text rebuilds the whole Doc)."""
     table = doc.user_data.get(TOKENS_KEY)
