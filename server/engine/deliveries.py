@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,6 @@ from server.engine.delivery_clauses import (
     DETERMINERS,
     FIRST_PERSON,
     FUNCTION_WORDS,
-    GAP,
     GENITIVE,
     PAST_AUX,
     PERFECT_AUX,
@@ -21,22 +19,19 @@ from server.engine.delivery_clauses import (
     PRESENT_AUX,
     PRONOUNS,
     SECOND_PERSON,
-    Match,
-    Pattern,
-    PatternSet,
+    Scope,
     Segment,
     base_form,
     clauses,
-    compile_pattern,
     is_modifier,
     looks_participle,
-    option_list,
     span_text,
     token_lowers,
     token_rows,
     windows,
 )
 from server.engine.delivery_match import match_deliveries, promise_nouns, same_thing, wie_versprochen_rewrite
+from server.engine.delivery_patterns import GAP, Match, Pattern, PatternSet, compile_pattern, option_list
 from server.engine.types import Delivery, Severity
 
 __all__ = ["DeliveryFinder", "match_deliveries", "promise_nouns", "same_thing", "wie_versprochen_rewrite"]
@@ -55,34 +50,6 @@ class Found:
     obj: str
     first: int  # index of the first segment of the span
     last: int
-
-
-class Scope:
-    """Blockers of one clause, read per coordinated part.
-
-    "Ihre Bestellung ist auf dem Weg zu Ihnen und kommt voraussichtlich am Dienstag an": the hedge belongs
-    to the second part, the report in the first stands. A part starts at "und"/"aber"/"sondern" followed
-    by a word that is no article, preposition or other function word (a verb, mostly).
-    """
-
-    def __init__(self, words: list[str], blocks: list[Match]) -> None:
-        self.blocks = blocks
-        self.part: list[int] = []
-        part = 0
-        for k, word in enumerate(words):
-            after = words[k + 1] if k + 1 < len(words) else ""
-            if word in ("und", "aber", "sondern", "doch") and after and after not in FUNCTION_WORDS:
-                part += 1
-            self.part.append(part)
-
-    def around(self, positions: Iterable[int]) -> dict[str, list[Match]]:
-        """Blockers by tag in the parts that hold `positions` (the whole clause when there are none)."""
-        parts = {self.part[k] for k in positions}
-        out: dict[str, list[Match]] = {}
-        for m in self.blocks:
-            if not parts or self.part[m.start] in parts:
-                out.setdefault(m.pattern.tag, []).append(m)
-        return out
 
 
 class DeliveryFinder:

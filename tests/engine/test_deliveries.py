@@ -16,7 +16,8 @@ from server.engine.deliveries import (
     same_thing,
     wie_versprochen_rewrite,
 )
-from server.engine.delivery_clauses import compile_pattern, segments, token_rows, windows
+from server.engine.delivery_clauses import segments, token_rows, windows
+from server.engine.delivery_patterns import compile_pattern
 from server.engine.types import Delivery, Promise, Severity
 from tests.conftest import MONDAY
 
