@@ -165,11 +165,11 @@ class VersprochenServer(LanguageServer):
         """Show a message to the user once (settings are re-read often; repeating is noise)."""
         if message in self._told:
             return
-        self._told.add(message)
-        try:
-            self.window_show_message(types.ShowMessageParams(type=kind, message=message))
-        except Exception:  # before the connection exists (tests constructing the server)
+        if self.protocol.writer is None:  # before the connection exists: say it once it does
             log.warning("%s", message)
+            return
+        self._told.add(message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def forget_told(self) -> None:
         """Allow messages to be shown again (after the user changed the settings)."""
@@ -188,7 +188,6 @@ class VersprochenServer(LanguageServer):
     def recheck_all(self) -> None:
         """Re-analyse every open document (settings, config or rules changed)."""
         for doc in list(self.docs.values()):
-            doc.published = None
             self.schedule(doc)
 
     def job(self, doc: Document) -> Job:
@@ -252,10 +251,10 @@ class VersprochenServer(LanguageServer):
 
     async def fresh(self, doc: Document) -> Published | None:
         """The published state for the document's current version (waits briefly for a running analysis)."""
-        if doc.published is not None and doc.published.version == doc.version:
-            return doc.published
         if doc.kind == "ignored":
             return None
+        if doc.fresh.is_set() and doc.published is not None and doc.published.version == doc.version:
+            return doc.published
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(doc.fresh.wait(), FRESH_TIMEOUT)
         published = doc.published
