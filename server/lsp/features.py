@@ -55,10 +55,11 @@ async def watch_config_files(ls: VersprochenServer) -> None:
     """Ask the editor to report changes to versprochen.toml, so edits to it apply without typing."""
     watcher = types.FileSystemWatcher(glob_pattern=f"**/{CONFIG_NAME}")
     try:
-        await ls.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
-            id="versprochen-config", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[watcher]))]))
-    except Exception as exc:  # the client refused: configs are still re-read on every analysis
+        await asyncio.wait_for(ls.client_register_capability_async(types.RegistrationParams(registrations=[
+            types.Registration(id="versprochen-config", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                               register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                                   watchers=[watcher]))])), PULL_TIMEOUT)
+    except Exception as exc:  # refused or unanswered: configs are still re-read on every analysis
         log.info("file watching not available: %s", exc)
 
 
