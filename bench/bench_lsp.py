@@ -14,6 +14,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -187,8 +188,12 @@ def percentile(values: list[float], p: float) -> float:
 
 async def main(edits: int, starts: int) -> None:
     """Measure and print the figures with their budgets."""
-    root = Path(__file__).resolve().parent / "lsp-workspace"
-    root.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="versprochen-bench-") as tmp:
+        await measure(Path(tmp), edits, starts)
+
+
+async def measure(root: Path, edits: int, starts: int) -> None:
+    """The measurements, with `root` as the workspace."""
     rng = random.Random(11)
     small = HEADER + mail(rng, 700)
     small = small[:5000 - len(QUOTE)].rsplit(" ", 1)[0] + "." + QUOTE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import pytest
@@ -90,8 +91,7 @@ def test_third_party_trigger_is_not_dropped() -> None:
     text = "Die Spedition liefert garantiert am Freitag."
     start = text.index("Spedition")
     p = promise(text, "Die Spedition liefert garantiert am Freitag", ("garantiert",))
-    p = Promise(**{**{f: getattr(p, f) for f in p.__slots__},  # type: ignore[arg-type]
-                   "triggers": (*p.triggers, Trigger("ThirdParties", start, start + 9, "Spedition"))})
+    p = dataclasses.replace(p, triggers=(*p.triggers, Trigger("ThirdParties", start, start + 9, "Spedition")))
     for fix in hedge_fixes(text, p):
         assert "Spedition" in applied(text, fix)
         assert "garantiert" not in applied(text, fix)
