@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,6 +105,7 @@ def tracker_path(settings: ProxySettings) -> Path | None:
 def run(args: argparse.Namespace) -> int:
     """Run the proxy until SIGTERM/SIGINT."""
     import asyncio
+    import logging
 
     from smtp_proxy.pool import ExtractionStartError
     from smtp_proxy.recorder import TrackerOpenError, default_store_factory

@@ -149,18 +149,44 @@ def trim_for_analysis(raw: bytes) -> bytes:
     practically every mail client's output. Only declared boundaries count, so a "-- " signature
     or a dashed line in the text never cuts anything.
     """
-    boundaries = {m.group(1) or m.group(2) for m in _BOUNDARY_PARAM.finditer(raw[:65536])}
-    if not boundaries:
-        return raw
-    delimiters = b"|".join(re.escape(b) for b in boundaries)
-    for match in re.finditer(rb"^--(?:" + delimiters + rb")[ \t]*\r?$", raw, re.MULTILINE):
-        blank = _BLANK_LINE.search(raw, match.end())
-        block = raw[match.end():blank.start() if blank else match.end() + 4096]
-        kind = _PART_TYPE.search(block)
-        main = kind.group(1).lower() if kind else b"text"
-        if _ATTACHMENT.search(block) or main not in (b"text", b"multipart", b"message"):
-            return raw[:match.start()]
-    return raw
+    cut = len(raw)
+    for boundary in _boundaries(raw):
+        start = _first_attachment(raw, b"\n--" + boundary, cut)
+        cut = min(cut, start)
+    return raw[:cut]
+
+
+def _boundaries(raw: bytes) -> set[bytes]:
+    """Declared multipart boundaries (plain find first: a regex over base64 would cost more)."""
+    found = set()
+    for needle in (b"oundary", b"OUNDARY"):
+        pos = raw.find(needle, 0, 65536)
+        while pos > 0:
+            match = _BOUNDARY_PARAM.match(raw, pos - 1)
+            if match:
+                found.add(match.group(1) or match.group(2))
+            pos = raw.find(needle, pos + 7, 65536)
+    return found
+
+
+def _first_attachment(raw: bytes, delimiter: bytes, limit: int) -> int:
+    """Where the first non-text or attachment part after `delimiter` starts, else `limit`.
+
+    bytes.find instead of a multiline regex: this runs on every relayed message.
+    """
+    pos = raw.find(delimiter, 0, limit)
+    while pos >= 0:
+        line_end = raw.find(b"\n", pos + len(delimiter))
+        rest = raw[pos + len(delimiter):line_end if line_end >= 0 else len(raw)]
+        if line_end >= 0 and not rest.strip():  # a delimiter line, not the closing "--" or text
+            blank = _BLANK_LINE.search(raw, line_end, line_end + 8192)
+            block = raw[line_end:blank.start() if blank else line_end + 8192]
+            kind = _PART_TYPE.search(block)
+            main = kind.group(1).lower() if kind else b"text"
+            if _ATTACHMENT.search(block) or main not in (b"text", b"multipart", b"message"):
+                return pos + 1
+        pos = raw.find(delimiter, pos + len(delimiter), limit)
+    return limit
 
 
 def default_parse(raw: bytes) -> Any:

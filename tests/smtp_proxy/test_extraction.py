@@ -193,6 +193,11 @@ def test_trim_cuts_text_attachments_too_but_keeps_alternatives() -> None:
     assert b"<p>Hallo</p>" in trimmed and b"LOG" not in trimmed
 
 
+def test_trim_reads_upper_case_boundary_parameters() -> None:
+    raw = multipart_mail(TEXT_PART, PDF_PART).replace(b"boundary=", b"BOUNDARY=")
+    assert b"application/pdf" not in trim_for_analysis(raw)
+
+
 def test_trim_leaves_plain_mails_and_undeclared_dashes_alone() -> None:
     plain = b"Content-Type: text/plain\r\n\r\nText\r\n--XyZ\r\nContent-Type: application/pdf\r\n\r\nx"
     assert trim_for_analysis(plain) == plain
