@@ -60,7 +60,7 @@ class DeliveryFinder:
                 ("handover", "performative"), ("handover", "sending_verbs"), ("sent", "phrases"),
                 ("done", "phrases"), ("phrased", "present_verbs"))
     BLOCKERS = ("negation", "request", "request_exceptions", "thanks", "hedge", "modal", "general", "mistake",
-                "internal", "earlier", "future", "not_future")
+                "internal", "earlier", "future", "not_future", "receipt")
     # Trigger lists in the order they are tried.
     ORDER = ("handover.confirmations", "handover.phrases", "handover.channel", "handover.performative",
              "sent.phrases", "done.phrases")
@@ -81,6 +81,7 @@ class DeliveryFinder:
                                    for p in option_list(base, "blockers", key))
         self.conditional = frozenset(option_list(base, "blockers", "conditional"))
         self.conditional_after = frozenset(option_list(base, "blockers", "conditional_after"))
+        self.condition_before = frozenset(option_list(base, "blockers", "condition_before"))
         self.question_starts = frozenset(option_list(base, "blockers", "question_starts"))
         self.light = frozenset(option_list(base, "light_nouns"))
         self.skip_nouns = frozenset(option_list(base, "skip_nouns"))
@@ -227,7 +228,12 @@ class DeliveryFinder:
         opener = next((w for w in free if w), "")
         if opener in self.conditional or (seg.question and (last or opener in self.question_starts)):
             return True
-        if opener != "dass" or prev is None:
+        if prev is None:
+            return False
+        # The consequence of a condition waits for it: "Wenn es da ist, (dann) ist Ihr Auto fertig".
+        if prev.words[0] in self.condition_before:
+            return True
+        if opener != "dass":
             return False
         # A "dass" clause says what its main clause says: "Ich hoffe, dass die Reparatur erledigt ist."
         main = {m.pattern.tag for m in self.blockers.find(prev.words)}
@@ -236,7 +242,7 @@ class DeliveryFinder:
     @staticmethod
     def _negated(blocks: dict[str, list[Match]]) -> bool:
         """Negations, requests, hedges, general statements, mistakes and internal steps are no deliveries."""
-        if any(k in blocks for k in ("negation", "hedge", "modal", "general", "mistake", "internal")):
+        if any(k in blocks for k in ("negation", "hedge", "modal", "general", "mistake", "internal", "receipt")):
             return True
         return "request" in blocks and "request_exceptions" not in blocks
 
@@ -265,7 +271,7 @@ class DeliveryFinder:
         for tag in self.ORDER:
             for m in hits.get(tag, []):
                 blocks = scope.around(m.positions)
-                future = tense != "past" and self._is_future(seg, blocks)
+                future = self._is_future(seg, blocks) if tense != "past" else perfect and self._by_then(blocks)
                 if m.pattern.rule is None or self._negated(blocks):
                     continue
                 if tag.startswith("handover."):
@@ -307,6 +313,13 @@ class DeliveryFinder:
                 continue
             return True
         return False
+
+    @staticmethod
+    def _by_then(blocks: dict[str, list[Match]]) -> bool:
+        """A perfect with "bis …" is a future perfect: "haben den Transport bis 18 Uhr abgeschlossen"."""
+        not_future = {k for m in blocks.get("not_future", []) for k in range(m.start, m.end)}
+        return any(m.pattern.source.startswith("bis ") and m.start not in not_future
+                   for m in blocks.get("future", []))
 
     def _hier_ok(self, seg: Segment, lead: int, m: Match) -> bool:
         """ "Hier ist/die …" hands over a thing, not "Hier ist uns ein Fehler unterlaufen"."""

@@ -18,6 +18,8 @@ def _words(text: str) -> frozenset[str]:
 COMMON = _words("ist sind hat haben habe wird wir ich sie es der die das den dem ein eine und in im an am zu "
                 "mit von für auf bei ihr ihre ihnen wie so schon bereits noch nun jetzt wieder auch erhalten "
                 "bekommen sende senden schicke schicken finden")
+# Words after which a "$" element still counts as ending its clause: a second part with its own verb follows.
+COORDINATORS = frozenset({"und", "sowie"})
 GAP = 8  # most words a "…" may skip
 DIGIT = re.compile(r"\d")
 
@@ -61,7 +63,7 @@ class Pattern:
         element, gap = self.steps[step]
         for j in range(pos, min(len(words), pos + GAP + 1) if gap and step else pos + 1):
             if j < len(words) and element.accepts(words[j]) and (not element.first or j == origin) and (
-                    not element.last or j == len(words) - 1):
+                    not element.last or _clause_end(words, j)):
                 rest = self._rest(words, step + 1, j + 1, origin)
                 if rest is not None:
                     return (j, *rest)
@@ -175,6 +177,11 @@ class PatternSet:
     def first(self, words: Sequence[str]) -> Match | None:
         """The first match or None."""
         return next(self.find(words), None)
+
+
+def _clause_end(words: Sequence[str], j: int) -> bool:
+    """Whether word j ends its clause or its coordinated part ("liegen vor und sind unauffällig")."""
+    return j == len(words) - 1 or words[j + 1] in COORDINATORS
 
 
 def _starts_re(prefixes: Sequence[str], digit: bool = False) -> re.Pattern[str] | None:
