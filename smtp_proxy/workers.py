@@ -182,6 +182,10 @@ class WorkerPool:
             job, worker.job = worker.job, None
             if job is not None and job.id == job_id and not job.future.done():
                 job.future.set_result(replace(result, ticket=job_id))
+            else:
+                # Its caller timed out: nobody will settle it, so the worker may forget it now.
+                self._owners.pop(job_id, None)
+                worker.settlements.append((job_id, False))
             if time.monotonic() - worker.started > 60:
                 self._recent_deaths = 0
         self._dispatch()

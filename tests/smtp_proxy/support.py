@@ -6,6 +6,7 @@ import asyncio
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -122,6 +123,16 @@ class FakeAnalyzer:
                                     "Zusage", "Test", Severity.WARNING, deadline=deadline, object="Test"))
         return Analysis(text=text, sent=sent or datetime.now(), mail=MailStructure(),
                         promises=tuple(promises))
+
+
+class SlowAnalyzer(FakeAnalyzer):
+    """A fake engine for worker processes: 'LANGSAM' takes a second (no gate across processes)."""
+
+    def analyze(self, text: str, sent: datetime | None = None) -> Analysis:
+        """Sleep a second for 'LANGSAM', then behave like FakeAnalyzer."""
+        if "LANGSAM" in text:
+            time.sleep(1.0)
+        return super().analyze(text.replace("LANGSAM", ""), sent)
 
 
 class RunningProxy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections.abc import Callable
@@ -68,3 +69,26 @@ def test_the_reminder_cycle_runs_through_the_upstream(
     assert b"X-Versprochen-Reminder: 1; lead; 2030-01-10" in reminder.data
     time.sleep(0.6)  # a few more cycles: the tracker never sends the same reminder twice
     assert len(handler.messages) == 2
+
+
+async def test_a_late_result_is_settled_as_refused_so_nothing_leaks() -> None:
+    from smtp_proxy.pool import ExtractionPool
+    from tests.smtp_proxy.helpers import mail as make_mail
+    from tests.smtp_proxy.support import SlowAnalyzer
+
+    pool = ExtractionPool(SlowAnalyzer, workers=1, budget=0.2)
+    await pool.start()
+    try:
+        late = await pool.extract(make_mail("LANGSAM ZUSAGE\r\n"), "a@b", ["c@d"])
+        assert late.header == "error=timeout"
+        fast = await pool.extract(make_mail("ZUSAGE\r\n"), "a@b", ["c@d"])  # queued behind the slow one
+        assert fast.header in ("1 Zusage", "error=timeout")
+        processes = pool._processes
+        assert processes is not None
+        deadline = asyncio.get_running_loop().time() + 10
+        while processes.workers[0].job is not None and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        # Results nobody waits for any more were settled as refused: no owner entries pile up.
+        assert len(processes._owners) == (1 if fast.ticket is not None else 0)
+    finally:
+        await pool.close()
