@@ -12,30 +12,56 @@ from server.engine.types import Delivery, Promise
 NOUN = re.compile(r"[A-ZÄÖÜ][\wäöüß]*(?:-[\wäöüßÄÖÜ]+)*")
 
 
-def _stem(word: str) -> str:
-    """A crude stem so inflected forms compare equal ("Rechnungen" ~ "Rechnung", "Angebots" ~ "Angebot")."""
-    word = word.casefold()
-    for suffix in ("en", "es", "e", "n", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+# Inflection and linking endings tried when comparing nouns ("Angebots", "Unterlagen", "Preise").
+SUFFIXES = ("e", "s", "es", "n", "en", "er", "ern", "ns", "nen")
+MIN_STEM = 3
+# A compound head must be this long before "Preisangebot" may count as an "Angebot" ("Motor" is no "Tor").
+MIN_HEAD = 4
+# A compound's first part must be this long ("Mietvertragskopie" ~ "Mietvertrag", but "Miete" stays apart).
+MIN_FIRST = 5
+# What a compound adds to its head or first part: "Preis" is no compound of "Reis".
+MIN_REST = 3
 
 
-def same_thing(a: str, b: str) -> bool:
-    """Whether two nouns name the same thing, compounds included ("Mietvertragskopie" ~ "Mietvertrag")."""
-    a, b = _stem(a), _stem(b)
-    if a == b:
+def stems(word: str) -> set[str]:
+    """The casefolded word and the forms left after stripping one inflection or linking ending."""
+    w = word.casefold()
+    return {w} | {w[: -len(s)] for s in SUFFIXES if w.endswith(s) and len(w) - len(s) >= MIN_STEM}
+
+
+def same_form(a: str, b: str) -> bool:
+    """Whether two nouns are one word in different inflections ("Rechnungen" ~ "Rechnung")."""
+    return not stems(a).isdisjoint(stems(b))
+
+
+def same_thing(a: str, b: str, *, first_part: bool = True) -> bool:
+    """Whether two nouns name the same thing: one word, or a compound and its head ("Nachtragsangebot" ~
+    "Angebot"); with `first_part` also a compound and its first part ("Mietvertragskopie" ~ "Mietvertrag").
+
+    The tracker passes first_part=False: a state change wants the strict reading ("Rechnungskopie" is a copy).
+    """
+    if same_form(a, b):
         return True
-    short, long = sorted((a, b), key=len)
-    # A compound shares its head ("Nachtragsangebot" ~ "Angebot") or its first part ("Mietvertragskopie").
-    compound = long.startswith(short) or long.endswith(short)
-    return compound and len(short) >= 5 and len(long) - len(short) >= 3
+    for x in stems(a):
+        for y in stems(b):
+            short, long = sorted((x, y), key=len)
+            if len(long) - len(short) < MIN_REST:
+                continue
+            if len(short) >= MIN_HEAD and long.endswith(short):
+                return True
+            if first_part and len(short) >= MIN_FIRST and long.startswith(short):
+                return True
+    return False
+
+
+def object_nouns(source: str) -> list[str]:
+    """The capitalised words of a text that may name a thing (German nouns, function words left out)."""
+    return [m.group() for m in NOUN.finditer(source) if m.group().casefold() not in FUNCTION_WORDS]
 
 
 def promise_nouns(promise: Promise) -> list[str]:
     """The nouns a promise names: its object's, else those of its text."""
-    source = promise.object or promise.text
-    nouns = [m.group() for m in NOUN.finditer(source) if m.group().casefold() not in FUNCTION_WORDS]
+    nouns = object_nouns(promise.object or promise.text)
     if not nouns and promise.object:
         nouns = promise.object.split()
     return nouns
@@ -48,7 +74,7 @@ def match_deliveries(deliveries: Iterable[Delivery], promises: Iterable[Promise]
     for delivery in deliveries:
         if delivery.matches is None and delivery.object:
             target = delivery.object
-            exact = [p for p, nouns in candidates if any(_stem(n) == _stem(target) for n in nouns)]
+            exact = [p for p, nouns in candidates if any(same_form(n, target) for n in nouns)]
             close = exact or [p for p, nouns in candidates if any(same_thing(n, target) for n in nouns)]
             if close:
                 delivery = replace(delivery, matches=close[0])

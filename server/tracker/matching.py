@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
+from server.engine.delivery_match import MIN_STEM, object_nouns, same_thing
+
 if TYPE_CHECKING:
     from server.engine.types import Analysis
 
@@ -16,12 +18,8 @@ AS_PROMISED = re.compile(
     r"|(?:das|die|den|der)\s+versprochenen?)\b",
     re.IGNORECASE,
 )
-# Inflection and linking endings tried when comparing nouns ("Angebots", "Unterlagen", "Preise").
-SUFFIXES = ("e", "s", "es", "n", "en", "er", "ern", "ns", "nen")
-MIN_STEM = 3
-# A compound head must be this long before "Preisangebot" may count as an "Angebot" (keeps "Ende" out).
-MIN_HEAD = 4
-# Capitalised words in a quote that are never the promised thing: pronouns, sentence starters, time words.
+# Capitalised words in a quote that are never the promised thing: time and certainty words (the engine's
+# `object_nouns` already leaves out pronouns and other function words).
 STOPWORDS = frozenset(
     [
         "ich", "wir", "sie", "ihnen", "ihr", "ihre", "ihren", "ihrem", "ihrer", "ihres", "du", "dich",
@@ -84,21 +82,10 @@ def split_references(values: Iterable[str]) -> list[str]:
     return out
 
 
-def stems(word: str) -> set[str]:
-    """The casefolded word and the forms left after stripping one inflection or linking ending."""
-    w = word.casefold()
-    out = {w}
-    for suffix in SUFFIXES:
-        if w.endswith(suffix) and len(w) - len(suffix) >= MIN_STEM:
-            out.add(w[: -len(suffix)])
-    return out
-
-
 def _nouns(text: str, *, exclude: Iterable[str] = ()) -> list[str]:
-    """Capitalised words of `text` (German nouns) that may name a deliverable."""
+    """Nouns of `text` that may name a deliverable: the engine's, without time words and `exclude`."""
     skip = {w.casefold() for w in exclude}
-    return [w for w in WORD.findall(text)
-            if w[0].isupper() and w.casefold() not in STOPWORDS and w.casefold() not in skip]
+    return [w for w in object_nouns(text) if w.casefold() not in STOPWORDS and w.casefold() not in skip]
 
 
 def object_words(phrase: str) -> list[str]:
@@ -110,15 +97,8 @@ def object_words(phrase: str) -> list[str]:
 
 
 def words_match(a: str, b: str) -> bool:
-    """True for the same noun in another form, or when one is the head of the other compound."""
-    for x in stems(a):
-        for y in stems(b):
-            if x == y:
-                return True
-            short, long_ = (x, y) if len(x) <= len(y) else (y, x)
-            if len(short) >= MIN_HEAD and long_.endswith(short):
-                return True
-    return False
+    """The engine's "names the same thing", read strictly: the same noun or a compound and its head."""
+    return same_thing(a, b, first_part=False)
 
 
 def promise_words(quote: str, obj: str | None, deadline_text: str | None) -> list[str]:
