@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
-from server.engine.delivery_match import MIN_STEM, object_nouns, same_thing
-
 if TYPE_CHECKING:
     from server.engine.types import Analysis
 
 WORD = re.compile(r"[^\W\d_]+")
+MIN_STEM = 3  # shortest content word taken from an object phrase without capitals
 AS_PROMISED = re.compile(
     r"\b(?:wie\s+(?:versprochen|vereinbart|zugesagt|angekündigt|besprochen)"
     r"|(?:das|die|den|der)\s+versprochenen?)\b",
@@ -84,6 +83,9 @@ def split_references(values: Iterable[str]) -> list[str]:
 
 def _nouns(text: str, *, exclude: Iterable[str] = ()) -> list[str]:
     """Nouns of `text` that may name a deliverable: the engine's, without time words and `exclude`."""
+    # Imported here: `server.engine` loads the whole engine (~0.4 s), and the store and dashboards import us.
+    from server.engine.delivery_match import object_nouns
+
     skip = {w.casefold() for w in exclude}
     return [w for w in object_nouns(text) if w.casefold() not in STOPWORDS and w.casefold() not in skip]
 
@@ -98,6 +100,8 @@ def object_words(phrase: str) -> list[str]:
 
 def words_match(a: str, b: str) -> bool:
     """The engine's "names the same thing", read strictly: the same noun or a compound and its head."""
+    from server.engine.delivery_match import same_thing  # lazily, see `_nouns`
+
     return same_thing(a, b, first_part=False)
 
 
