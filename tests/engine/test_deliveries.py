@@ -420,3 +420,28 @@ def test_delivery_rule_examples_fire_their_own_rule(finder: DeliveryFinder, engi
             assert rule.name in {d.rule for d in finder.find(engine.nlp(sentence))}, (rule.name, sentence)
         for sentence in rule.passing:
             assert finder.find(engine.nlp(sentence)) == [], (rule.name, sentence)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "loose", "strict"),
+    [("Rechnungskopie", "Rechnung", True, False), ("Zeitplan", "Plan", True, True),
+     ("Preise", "Preis", True, True), ("Motor", "Tor", False, False), ("Kündigungsbestätigung", "Kündigung", True, False)],
+)
+def test_same_thing_strict_reading_takes_only_the_head(a: str, b: str, loose: bool, strict: bool) -> None:
+    assert (same_thing(a, b), same_thing(a, b, first_part=False)) == (loose, strict)
+
+
+@pytest.mark.parametrize(
+    ("text", "objects"),
+    [
+        ("Ihre Laborwerte liegen vor und sind unauffällig.", ["Laborwerte"]),
+        ("Die Schiene ist aus dem Labor zurück und kann ab sofort abgeholt werden.", ["Schiene"]),
+        ("Laut unserer Buchhaltung ist die Zahlung ausgeführt worden.", []),
+        ("Wir haben das Bad bis Freitag gefliest.", []),
+        ("Wir haben das Bad gefliest.", ["Bad"]),
+        ("Falls das Teil kommt, ist Ihr Auto fertig.", []),
+    ],
+)
+def test_coordination_reports_and_blocked_reports(finder: DeliveryFinder, engine: Engine, text: str,
+                                                  objects: list[str]) -> None:
+    assert [d.object for d in finder.find(engine.nlp(text))] == objects
