@@ -425,7 +425,8 @@ def test_delivery_rule_examples_fire_their_own_rule(finder: DeliveryFinder, engi
 @pytest.mark.parametrize(
     ("a", "b", "loose", "strict"),
     [("Rechnungskopie", "Rechnung", True, False), ("Zeitplan", "Plan", True, True),
-     ("Preise", "Preis", True, True), ("Motor", "Tor", False, False), ("Kündigungsbestätigung", "Kündigung", True, False)],
+     ("Preise", "Preis", True, True), ("Motor", "Tor", False, False),
+     ("Kündigungsbestätigung", "Kündigung", True, False)],
 )
 def test_same_thing_strict_reading_takes_only_the_head(a: str, b: str, loose: bool, strict: bool) -> None:
     assert (same_thing(a, b), same_thing(a, b, first_part=False)) == (loose, strict)
