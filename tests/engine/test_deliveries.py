@@ -401,7 +401,7 @@ def test_bad_pattern_names_the_rule_file(tmp_path: Path) -> None:
 
 def test_disabled_rule_keeps_shared_blockers(engine: Engine) -> None:
     lexicon = load_lexicon(disabled=["DoneDelivery", "Deliveries"])
-    finder = DeliveryFinder(lexicon, engine.nlp)
+    finder = DeliveryFinder(lexicon, engine.nlp.nlp)
     assert finder.find(engine.nlp("Die Abrechnung ist fertig.")) == []
     assert finder.find(engine.nlp("Anbei das Angebot.")) == []
     assert [d.object for d in finder.find(engine.nlp("Die Rechnung ist raus."))] == ["Rechnung"]
@@ -410,7 +410,7 @@ def test_disabled_rule_keeps_shared_blockers(engine: Engine) -> None:
 
 def test_team_severity_override_applies(engine: Engine) -> None:
     lexicon = load_lexicon(severity_overrides={"Deliveries": "warning"})
-    [found] = DeliveryFinder(lexicon, engine.nlp).find(engine.nlp("Anbei das Angebot."))
+    [found] = DeliveryFinder(lexicon, engine.nlp.nlp).find(engine.nlp("Anbei das Angebot."))
     assert found.severity is Severity.WARNING and found.message.startswith("Hier lösen Sie eine Zusage ein")
 
 
