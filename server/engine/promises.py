@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from lexicon import Lexicon, Rule, load_grammar
@@ -15,6 +13,8 @@ from server.engine.clauses import Chunk, Unit, is_verb, sentences, split_coordin
 from server.engine.deadlines import DeadlineFinder
 from server.engine.nlp import Tokens, tokens_of, verb_forms
 from server.engine.phrases import PhraseIndex, PhraseMatches
+from server.engine.risk import grade, grades
+from server.engine.tense import FUTURE_AUX, PARTICIPLE, PERFECT_AUX, SCHEDULED, is_future, is_past
 from server.engine.types import Deadline, Promise, Risk, Severity, Trigger
 
 if TYPE_CHECKING:
@@ -23,28 +23,19 @@ if TYPE_CHECKING:
 
 GRAMMAR = load_grammar()
 FIRST_PERSON = GRAMMAR["first_person"]
-PAST_ONLY = GRAMMAR["past_only"]
-PERFECT_AUX = GRAMMAR["perfect_aux"]
-FUTURE_AUX = GRAMMAR["future_aux"]
 MODAL_CAN = GRAMMAR["modal_can"]
 MODAL_MUST = GRAMMAR["modal_must"]
 FINITE_HINTS = GRAMMAR["finite_hints"]
-SCHEDULED = GRAMMAR["scheduled"]
 RESULT_PARTICIPLES = GRAMMAR["result_participles"]
 TAG_WORDS = GRAMMAR["tag_words"]
 DETERMINERS = GRAMMAR["determiners"]
 NOT_OBJECTS = GRAMMAR["not_objects"]
 BACK_REFERENCES = GRAMMAR["back_references"]
-STRONG_PARTICIPLES = GRAMMAR["strong_participles"]
 PROCESS_VERBS = GRAMMAR["process_verbs"]
 INTENTION = GRAMMAR["intention"]
 BELIEF_FRAMES = GRAMMAR["belief_frames"]
 COPULAS = GRAMMAR["copulas"]
 FUNCTION_WORDS = GRAMMAR["function_words"]
-PARTICIPLE = re.compile(
-    rf"^(?:(?:{'|'.join(sorted(GRAMMAR['particles']))})?ge\w{{2,}}(?:t|en)|\w{{3,}}iert|"
-    rf"(?:{'|'.join(sorted(GRAMMAR['particles']))})?(?:{'|'.join(sorted(GRAMMAR['inseparable']))})\w{{3,}}t)$"
-)
 SEVERITY_BY_RISK: dict[Risk, Severity] = {
     "high": Severity.WARNING, "medium": Severity.INFORMATION, "low": Severity.HINT,
 }
@@ -150,10 +141,10 @@ class PromiseFinder:
             fired |= excluded
             return None
         deadline = _first_in(found, *tokens.chars(unit.start, unit.end))
-        future = _is_future(deadline, sent)
+        future = is_future(deadline, sent)
         # A one-word risk modifier ("garantiert") is an adverb there, not a participle.
         graded = {a for r, a, b in matches.within(main.start, main.end) if r.kind == "modifier" and b == a + 1}
-        past = _is_past(tokens, main.start, main.end, deadline, graded)
+        past = is_past(tokens, main.start, main.end, deadline, graded)
         joined = "und" in (tokens.lower[main.start], tokens.lower[main.start - 1] if main.start else "")
         coordinated = joined and bool(  # "wir kümmern uns … und schicken …", "…, und informieren Sie …"
             FIRST_PERSON & set(tokens.lower[unit.sentence[0]:main.start]))
@@ -273,13 +264,13 @@ class PromiseFinder:
         unit_range = (cand.unit.start, cand.unit.end)
         triggers = [Trigger(rule.name, tokens.start[a], tokens.end[b - 1], text[tokens.start[a]:tokens.end[b - 1]])
                     for rule, a, b in inside
-                    if _grades(rule, a, b, cand.rule is self.commit_rule, unit_range)
+                    if grades(rule, a, b, cand.rule is self.commit_rule, unit_range)
                     and not any(ma <= a and b <= mb for ma, mb in masked)]
         if deadline is not None and not deadline.vague and deadline_rules.is_tight(deadline, sent):
             tight = self.lexicon.rules.get("TightDeadlines")
             if tight is not None:
                 triggers.append(Trigger(tight.name, deadline.start, deadline.end, deadline.text))
-        risk, deciding = _grade(triggers, self.lexicon)
+        risk, deciding = grade(triggers, self.lexicon)
         rule = cand.rule
         message_rule = self.lexicon.rules.get(deciding.rule) if deciding else None
         message = (message_rule.message.replace("{trigger}", deciding.text)
@@ -293,38 +284,6 @@ class PromiseFinder:
             deadline=deadline, triggers=tuple(triggers),
             object=_object_of(tokens, cand.unit.start, cand.unit.end, deadline),
         )
-
-
-def _grades(rule: Rule, start: int, end: int, own_action: bool, unit: tuple[int, int]) -> bool:
-    """Whether a risk modifier at tokens [start, end) grades a promise in this unit.
-
-    Hedges and conditions count in the promise's own clauses only (a hedge in the next clause hedges
-    that clause); words that raise the risk may stand in a neighbouring clause ("…, der Spediteur hat das
-    fest zugesagt"). A third party raises the risk only when the result is theirs ("Der Gutachter kommt",
-    "Sie bekommen es morgen per Post"), not for our own action ("wir schicken Ihnen einen Gutachter").
-    """
-    effect = rule.option("effect")
-    if rule.kind != "modifier" or effect not in ("high", "low"):
-        return False
-    if effect == "low":
-        return unit[0] <= start and end <= unit[1]
-    return not ((rule.name == "ThirdParties" or rule.option("third_party")) and own_action)
-
-
-def _grade(triggers: Sequence[Trigger], lexicon: Lexicon) -> tuple[Risk, Trigger | None]:
-    """Risk from the triggers: hedges and conditions first (DESIGN: high means unconditional), then the rest."""
-    by_rule: dict[str, Trigger] = {}
-    for t in triggers:
-        by_rule.setdefault(t.rule, t)
-    for name, risk in (("Hedges", "low"), ("Conditions", "low"), ("AbsoluteWords", "high"),
-                       ("TightDeadlines", "high"), ("ThirdParties", "high"), ("OutsideControl", "high")):
-        if name in by_rule:
-            return risk, by_rule[name]  # type: ignore[return-value]
-    for t in triggers:  # team rule files with their own effect
-        rule = lexicon.rules.get(t.rule)
-        if rule is not None:
-            return rule.option("effect"), t
-    return "medium", None
 
 
 def _merge_spans(tokens: Tokens, sentence: tuple[int, int],
@@ -389,39 +348,6 @@ def _particle_only_bases(lexicon: Lexicon) -> dict[str, frozenset[str]]:
 
 def _first_in(found: Iterable[Deadline], a: int, b: int) -> Deadline | None:
     return next((d for d in found if d.start >= a and d.end <= b), None)
-
-
-def _is_future(deadline: Deadline | None, sent: datetime) -> bool:
-    if deadline is None:
-        return False
-    if deadline.vague or deadline.due is None:
-        return True  # vague, event-bound or ambiguous deadlines all lie ahead
-    if re.match(r"(?i)ab\s+sofort\b", deadline.text):
-        return False  # "ist ab sofort online": a state that already holds, no date ahead
-    due = deadline.due.date() if isinstance(deadline.due, datetime) else deadline.due
-    return isinstance(due, date) and due >= sent.date()
-
-
-def _is_past(tokens: Tokens, start: int, end: int, deadline: Deadline | None = None,
-             skip: set[int] | frozenset[int] = frozenset()) -> bool:
-    """Past or perfect tense, judged on the coordinated part that holds the deadline if there is one."""
-    lo, hi = start, end
-    if deadline is not None:
-        cuts = [i for i in range(start, end) if tokens.lower[i] in ("und", "sowie")]
-        bounds = [start - 1, *cuts, end]
-        for a, b in itertools.pairwise(bounds):
-            if a + 1 < b and tokens.start[a + 1] <= deadline.start < tokens.end[b - 1]:
-                lo, hi = a + 1, b
-                break
-    words = [tokens.lower[i] for i in range(lo, hi) if i not in skip and not tokens.noun[i]]  # "Angebot" ≠ an-ge-bot
-    word_set = set(words)
-    if word_set & PAST_ONLY:
-        return True
-    if word_set & FUTURE_AUX:
-        return False  # "ist bekannt und wird … behoben": the future part decides
-    if word_set & PERFECT_AUX:
-        return any((PARTICIPLE.match(w) or w in STRONG_PARTICIPLES) and w not in SCHEDULED for w in words)
-    return False
 
 
 def _object_of(tokens: Tokens, start: int, end: int, deadline: Deadline | None) -> str | None:
