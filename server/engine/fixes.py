@@ -16,9 +16,14 @@ GRAMMAR = load_grammar()
 # Function words for the V2 heuristic that finds the finite verb; lexicon/grammar.toml has the shared ones.
 SUBJECT_PRONOUNS = GRAMMAR["pronouns"]
 OBJECT_PRONOUNS = frozenset(["mich", "dich", "sich", "uns", "euch", "ihnen", "ihm", "es", "sie", "dir", "mir"])
+PREPOSITIONS = GRAMMAR["prepositions"]
+SUBORDINATORS = GRAMMAR["subordinators"]
+COORDINATORS = frozenset(["und", "aber", "oder", "denn", "sondern", "doch"])
 DETERMINERS = GRAMMAR["determiners"] | frozenset(
     ["des", "einer", "eines", "unserem", "unserer", "ihrer", "mein", "meine", "meinen", "meinem", "meiner",
      "dieser", "diesem", "alle"])
+NOT_VERBS = PREPOSITIONS | DETERMINERS | COORDINATORS | SUBORDINATORS
+SENTENCE_STARTS = NOT_VERBS | SUBJECT_PRONOUNS
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 DATE_PREPOSITIONS = frozenset(["bis", "am", "ab", "für", "zum", "spätestens"])
 # Plain alternatives that are advice rather than replacement words ("streichen", "direkt formulieren").
@@ -31,7 +36,13 @@ ABBREVIATIONS = GRAMMAR["abbreviations"]
 FEMININE_SUFFIXES = ("ung", "heit", "keit", "schaft", "tion", "sion", "tät", "enz", "anz", "ik", "ei")
 NEUTER_SUFFIXES = ("chen", "lein", "ment")
 ARTICLE_BEFORE = re.compile(
-    r"\b(der|die|das|dem|den|des|ein|eine|einem|einen|einer|eines|im|am|vom|beim|zum|zur)\s+$", re.IGNORECASE)
+    r"(?<![\w-])((?i:der|die|das|dem|den|des|im|am|vom|beim|zum|zur|(?:[kmds]?ein|ihr|unser)(?:e|em|en|er|es)?))"
+    r"((?:\s+[a-zäöüß]+(?:e|en|er|es|em))*)\s+$")
+EIN_WORD = re.compile(r"([kmds]?ein|ihr|unser)(e|em|en|er|es)?")
+# Ending of an ein-word by the new noun's gender, for the endings that fix the case (nominative or
+# accusative singular, dative); "-en", "-er", "-es" are ambiguous and left alone.
+EIN_SWAP = {"": {"f": "e", "n": ""}, "e": {"f": "e", "n": ""}, "em": {"f": "er", "n": "em"}}
+ADJECTIVE_ENDING = re.compile(r"\b([a-zäöüß]+?)(es|er|e)\b")
 # Article forms that show case clearly enough to swap the gender (nominative/accusative neuter or feminine,
 # dative); "der", "den", "des" are ambiguous between cases and left alone.
 ARTICLE_SWAP = {
@@ -69,7 +80,16 @@ def _ends_sentence(text: str, stop: int) -> bool:
     if word is None:
         return True
     token = word.group(1)
-    return not (len(token) == 1 or token.isdigit() or token.casefold() in ABBREVIATIONS)
+    if len(token) == 1 or token.casefold() in ABBREVIATIONS:
+        return False
+    if token.isdigit():
+        # "… ab Montag, den 30.11. Die Farbmuster …": a date ends the sentence when a sentence start follows.
+        after = stop + 1
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        nxt = WORD.match(text, after)
+        return nxt is not None and nxt.group()[0].isupper() and nxt.group().casefold() in SENTENCE_STARTS
+    return True
 
 
 def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -85,7 +105,9 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
         left += 1
     newline = text.find("\n", end)
     right = len(text) if newline < 0 else newline
-    for match in SENTENCE_END.finditer(text, end, right):
+    # The span may already end with the sentence's full stop.
+    scan = end - 1 if end > start and text[end - 1] in ".!?…" else end
+    for match in SENTENCE_END.finditer(text, scan, right):
         if _ends_sentence(text, match.start()):
             right = match.end()
             break
@@ -129,30 +151,51 @@ def _words(text: str, lo: int, hi: int) -> list[re.Match[str]]:
 
 
 def finite_verb_end(text: str, lo: int = 0, hi: int | None = None) -> int | None:
-    """Where an adverb can go after the finite verb of a V2 main clause in text[lo:hi] (None if unsure)."""
-    words = _words(text, lo, len(text) if hi is None else hi)
-    if len(words) < 2:
+    """Where an adverb can go after the finite verb of a V2 main clause in text[lo:hi] (None if unsure).
+
+    The first position holds a pronoun, a noun phrase (with prepositional phrases attached) or a
+    prepositional phrase; the verb follows, then pronouns stay next to it ("liefern wir Ihnen | …").
+    """
+    words = [w.group() for w in _words(text, lo, len(text) if hi is None else hi)]
+    spans = _words(text, lo, len(text) if hi is None else hi)
+    i = 0
+    while i < len(words) and words[i].casefold() in COORDINATORS:
+        i += 1
+    # "Sofern …" opens a subordinate clause, "Bitte …" a request: no verb-second main clause to hedge.
+    if i >= len(words) - 1 or words[i].casefold() in SUBORDINATORS or words[i].casefold() == "bitte":
         return None
-    first = words[0].group().casefold()
-    # "Ihr Paket kommt …": a determiner reading wins over the pronoun "ihr".
-    noun = next((i for i, w in enumerate(words[1:], 1) if w.group()[0].isupper()), -1)
-    if first in DETERMINERS and 0 < noun < len(words) - 1:
-        # Determiner, adjectives (lower-case), then the capitalised head noun; the verb follows.
-        verb_index = noun + 1
-    elif first in SUBJECT_PRONOUNS:
-        verb_index = 1
+    first = words[i].casefold()
+    noun_follows = i + 1 < len(words) and words[i + 1][0].isupper()
+    if first in SUBJECT_PRONOUNS and not (first in DETERMINERS and noun_follows):
+        verb = i + 1
+    else:
+        head = _phrase_end(words, i)
+        if head is None:
+            return None
+        verb = head + 1
+    if verb >= len(words) or not words[verb][0].islower() or words[verb].casefold() in NOT_VERBS:
+        return None
+    end = spans[verb].end()
+    for span in spans[verb + 1:]:
+        word = span.group().casefold()
+        if (word not in OBJECT_PRONOUNS and word not in SUBJECT_PRONOUNS) or text[end:span.start()].strip():
+            break
+        end = span.end()
+    return end
+
+
+def _phrase_end(words: list[str], i: int) -> int | None:
+    """Index of the last noun of the phrase starting at words[i] (prepositional phrases included)."""
+    first = words[i].casefold()
+    if first in DETERMINERS or first in PREPOSITIONS:
+        j = next((k for k in range(i + 1, len(words)) if words[k][0].isupper()), None)
+    elif words[i][0].isupper():
+        j = i
     else:
         return None
-    verb = words[verb_index].group()
-    if not verb[0].islower():
-        return None
-    end = words[verb_index].end()
-    # Unstressed object pronouns stay next to the verb: "Ich kümmere mich voraussichtlich darum".
-    for word in words[verb_index + 1:]:
-        if word.group().casefold() not in OBJECT_PRONOUNS or text[end:word.start()].strip():
-            break
-        end = word.end()
-    return end
+    while j is not None and j + 1 < len(words) and words[j + 1].casefold() in PREPOSITIONS:
+        j = next((k for k in range(j + 2, len(words)) if words[k][0].isupper()), None)
+    return j
 
 
 def droppable(trigger: Trigger) -> bool:
@@ -206,19 +249,31 @@ def _dropped(text: str, lo: int, hi: int, triggers: list[Trigger]) -> str:
     return _apply(text, edits, lo, hi)
 
 
-def _hedged(text: str, lo: int, hi: int, triggers: list[Trigger], hedge: str) -> str | None:
-    """text[lo:hi] with the absolute words gone and `hedge` in their place or after the finite verb."""
+def _hedge_fix(text: str, lo: int, hi: int, promise: Promise, triggers: list[Trigger], hedge: str) -> Fix | None:
+    """One hedged variant: the hedge in place of the absolute word, or after the clause's finite verb."""
+    title = f"Abschwächen: „{hedge}“"
     inner = [t for t in triggers if not at_sentence_start(text, t.start)
              and not re.match(r"\s*[,:;.!?–—-]", text[t.end:hi])
              and not re.search(r"[,–—-]\s*$", text[lo:t.start])]
     if len(inner) == 1 and len(triggers) == 1:
-        return _apply(text, [(inner[0].start, inner[0].end, hedge)], lo, hi)
-    sentence = _dropped(text, lo, hi, triggers) if triggers else text[lo:hi]
-    verb_end = finite_verb_end(sentence)
+        return Fix(title, inner[0].start, inner[0].end, hedge)
+    clause_start = max(lo, promise.start)
+    if not triggers:
+        verb_end = finite_verb_end(text, clause_start, min(hi, promise.end))
+        if verb_end is not None:
+            return Fix(title, verb_end, verb_end, f" {hedge}")
+        if hedge == "nach aktuellem Stand" and clause_start == lo:
+            return Fix(title, lo, lo, "Nach aktuellem Stand: ")
+        return None
+    # Absolute words dropped first; the clause starts where its text starts in the new sentence.
+    edits = [_drop_edit(text, lo, hi, t) for t in triggers]
+    sentence = _dropped(text, lo, hi, triggers)
+    offset = len(_apply(text, [e for e in edits if e[1] <= clause_start], lo, clause_start))
+    verb_end = finite_verb_end(sentence, offset)
     if verb_end is not None:
-        return f"{sentence[:verb_end]} {hedge}{sentence[verb_end:]}"
-    if hedge == "nach aktuellem Stand":
-        return f"Nach aktuellem Stand: {sentence}"
+        return Fix(title, lo, hi, f"{sentence[:verb_end]} {hedge}{sentence[verb_end:]}")
+    if hedge == "nach aktuellem Stand" and clause_start == lo:
+        return Fix(title, lo, hi, f"Nach aktuellem Stand: {sentence}")
     return None
 
 
@@ -238,11 +293,14 @@ def hedge_fixes(text: str, promise: Promise,
         words = ", ".join(f"„{t.text}“" for t in sorted(triggers, key=lambda t: t.start))
         fixes.append(Fix(f"{words} streichen", lo, hi, _dropped(text, lo, hi, triggers)))
     for hedge in ("voraussichtlich", "nach aktuellem Stand"):
-        hedged = _hedged(text, lo, hi, triggers, hedge)
-        if hedged is not None:
-            fixes.append(Fix(f"Abschwächen: „{hedge}“", lo, hi, hedged))
+        fix = _hedge_fix(text, lo, hi, promise, triggers, hedge)
+        if fix is not None:
+            fixes.append(fix)
     base = _dropped(text, lo, hi, triggers) if triggers else text[lo:hi]
-    core = re.sub(r"[.!?…]+[\"'“”»«)]*$", "", base.rstrip())
+    core = base.rstrip()
+    final = SENTENCE_END.search(core, max(0, len(core) - 4))
+    if final is not None and final.end() == len(core) and _ends_sentence(core, final.start()):
+        core = core[:final.start()]
     difficulty = (f"{core} – das hängt allerdings noch von {PLACEHOLDER} ab. "
                   "Falls es eng wird, melde ich mich rechtzeitig bei Ihnen.")
     fixes.append(Fix("Schwierigkeit benennen statt versprechen", lo, hi, difficulty))
@@ -310,25 +368,32 @@ def noun_gender(noun: str) -> str | None:
 
 
 def _article_edit(text: str, start: int, plain: str) -> tuple[int, str] | bool | None:
-    """How the article before text[start] must change for `plain`.
+    """How the article (and adjectives) before text[start] must change for the noun `plain`.
 
-    (article start, new article) when it must and can change, None when nothing needs changing,
+    (start, new text up to the noun) when it must and can change, None when nothing needs changing,
     False when an article is there but its right form cannot be known.
     """
-    match = ARTICLE_BEFORE.search(text, 0, start)
-    if match is None or match.end() != start:
+    match = ARTICLE_BEFORE.search(text, max(0, start - 80), start)
+    if match is None:
         return None
-    article = match.group(1)
-    swaps = ARTICLE_SWAP.get(article.casefold())
-    if swaps is None:
-        return False
+    article, adjectives = match.group(1), match.group(2)
     gender = noun_gender(plain)
-    new = swaps.get(gender) if gender else None
-    if new is None:
-        return False
-    if article[:1].isupper():
-        new = capitalize_first(new)
-    return (match.start(1), new) if new != article else None
+    ein = EIN_WORD.fullmatch(article.casefold())
+    if ein is not None:
+        # ein/kein/mein/Ihr/unser: the ending shows gender and case only in some forms.
+        stem, ending = ein.group(1), ein.group(2) or ""
+        if gender is None or ending not in EIN_SWAP:
+            return False
+        new_article = article[:len(stem)] + EIN_SWAP[ending][gender]
+        if ending in ("", "e"):  # mixed declension: "ein kurzes Meeting" -> "eine kurze Besprechung"
+            adjectives = ADJECTIVE_ENDING.sub(lambda m: m.group(1) + ("e" if gender == "f" else "es"), adjectives)
+    else:
+        swaps = ARTICLE_SWAP.get(article.casefold())
+        if swaps is None or gender is None:
+            return False
+        new_article = capitalize_first(swaps[gender]) if article[:1].isupper() else swaps[gender]
+    replacement = new_article + adjectives + text[match.end(2):start]
+    return None if replacement == text[match.start(1):start] else (match.start(1), replacement)
 
 
 def jargon_fixes(text: str, jargon: Jargon) -> list[Fix]:
@@ -354,8 +419,8 @@ def jargon_fixes(text: str, jargon: Jargon) -> list[Fix]:
         article = _article_edit(text, jargon.start, plain) if plain[:1].isupper() else None
         start = jargon.start
         if isinstance(article, tuple):
-            start, new_article = article
-            repl = f"{new_article}{text[start + len(text[start:jargon.start].split()[0]):jargon.start]}{repl}"
+            start, prefix = article
+            repl = prefix + repl
         elif article is False:
             notes.append("Artikel prüfen")
         title = f"Ersetzen durch „{plain}“" + (f" ({', '.join(notes)})" if notes else "")

@@ -109,13 +109,31 @@ def test_hedges_keep_other_sentences() -> None:
     ("Wir liefern morgen.", "Wir liefern"),
     ("Ich melde mich morgen.", "Ich melde mich"),
     ("Unser Monteur kommt am Donnerstag.", "Unser Monteur kommt"),
-    ("Morgen liefern wir.", None),
+    ("Morgen liefern wir Ihnen das.", "Morgen liefern wir Ihnen"),
+    ("Die Muster für die Rinnen schicke ich Ihnen morgen.", "Die Muster für die Rinnen schicke ich Ihnen"),
+    ("und die Rechnung erhalten Sie morgen.", "und die Rechnung erhalten Sie"),
+    ("Für die Details schlage ich ein Treffen vor.", "Für die Details schlage ich"),
+    ("Sofern es klappt, liefern wir.", None),
     ("Bitte schicken Sie uns die Unterlagen.", None),
 ])
 def test_finite_verb(text: str, expected: str | None) -> None:
     """The V2 heuristic finds the verb after a pronoun or a noun phrase, else declines."""
     end = finite_verb_end(text)
     assert (text[:end] if end is not None else None) == expected
+
+
+def test_hedge_goes_into_the_promise_clause() -> None:
+    """A promise in the second clause is hedged there, as a pure insertion; the first clause stays."""
+    text = "Das Material ist bestellt, das Gerüst steht ab Montag, den 30.11. Die Muster folgen."
+    p = promise(text, "das Gerüst steht ab Montag, den 30.11.", risk="medium")
+    fixes = {f.title: f for f in hedge_fixes(text, p)}
+    fix = fixes["Abschwächen: „voraussichtlich“"]
+    assert fix.start == fix.end == text.index(" ab Montag")
+    assert applied(text, fix) == ("Das Material ist bestellt, das Gerüst steht voraussichtlich ab Montag, den 30.11. "
+                                  "Die Muster folgen.")
+    named = applied(text, fixes["Schwierigkeit benennen statt versprechen"])
+    assert named.endswith("den 30.11. – das hängt allerdings noch von […] ab. Falls es eng wird, melde ich mich "
+                          "rechtzeitig bei Ihnen. Die Muster folgen.")
 
 
 def test_sentence_bounds() -> None:
@@ -172,6 +190,12 @@ def jargon(text: str, term: str, plain: tuple[str, ...], written: str | None = N
     ("Ich schicke es asap.", "asap", ("so bald wie möglich",), None, "Ich schicke es so bald wie möglich."),
     ("Asap schicke ich es.", "asap", ("so bald wie möglich",), "Asap", "So bald wie möglich schicke ich es."),
     ("Sie erhalten anbei das Angebot.", "anbei", ("streichen",), None, "Sie erhalten das Angebot."),
+    ("Ich schlage ein kurzes Meeting vor.", "Meeting", ("Besprechung",), None,
+     "Ich schlage eine kurze Besprechung vor."),
+    ("Danke für Ihr schnelles Feedback.", "Feedback", ("Rückmeldung",), None, "Danke für Ihre schnelle Rückmeldung."),
+    ("In unserem letzten Meeting ging es um Geld.", "Meeting", ("Besprechung",), None,
+     "In unserer letzten Besprechung ging es um Geld."),
+    ("Es gibt kein Meeting.", "Meeting", ("Besprechung",), None, "Es gibt keine Besprechung."),
 ])
 def test_jargon_replacements(text: str, term: str, plain: tuple[str, ...], written: str | None,
                              expected: str) -> None:
