@@ -28,6 +28,8 @@ WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"
 DATE_PREPOSITIONS = frozenset(["bis", "am", "ab", "für", "zum", "spätestens"])
 # Plain alternatives that are advice rather than replacement words ("streichen", "direkt formulieren").
 DELETE_ADVICE = frozenset({"streichen", "weglassen", "ersatzlos streichen"})
+# Alternatives that carry their own finite verb ("hier ist" for "anbei").
+OWN_VERBS = frozenset(["ist", "sind"])
 ADVICE_MARKERS = ("formulieren", "umschreiben", "erklären", "nennen", "ansprechen", "…")
 PLACEHOLDER = "[…]"
 # Abbreviations whose period ends no sentence (single letters and numbers are handled apart).
@@ -396,6 +398,14 @@ def _article_edit(text: str, start: int, plain: str) -> tuple[int, str] | bool |
     return None if replacement == text[match.start(1):start] else (match.start(1), replacement)
 
 
+def _brings_own_verb(text: str, end: int, plain: str) -> bool:
+    """Whether the alternative has a verb of its own ("hier ist") while a verb already follows the term."""
+    if not set(plain.split()) & OWN_VERBS:
+        return False
+    nxt = WORD.search(text, end, min(len(text), end + 40))
+    return nxt is not None and nxt.group()[0].islower() and nxt.group().casefold() not in NOT_VERBS
+
+
 def jargon_fixes(text: str, jargon: Jargon) -> list[Fix]:
     """The plain alternatives for a jargon term (capitalised at a sentence start, the article adapted where
     the replacement's gender is certain; "streichen" deletes)."""
@@ -412,6 +422,8 @@ def jargon_fixes(text: str, jargon: Jargon) -> list[Fix]:
             continue
         if any(marker in advice for marker in ADVICE_MARKERS):
             continue
+        if _brings_own_verb(text, jargon.end, advice):
+            continue  # "Anbei erhalten Sie …" cannot become "Hier ist erhalten Sie …"
         repl = capitalize_first(plain) if initial else plain
         notes = []
         if written.casefold() != jargon.term.casefold():

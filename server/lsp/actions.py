@@ -15,6 +15,7 @@ from server.config import ConfigError
 from server.engine.fixes import Fix, deadline_fixes, delivery_fixes, hedge_fixes, jargon_fixes
 from server.engine.types import RULE_PREFIX, Deadline, Delivery, Jargon, Promise
 from server.lsp.convert import (
+    SOURCE,
     Finding,
     Published,
     due_words,
@@ -84,10 +85,14 @@ async def code_actions(ls: VersprochenServer,
     lo = index.offset(params.range.start.line, params.range.start.character)
     hi = index.offset(params.range.end.line, params.range.end.character)
     lo, hi = min(lo, hi), max(lo, hi)
+    hits = [(f, to_lsp_diagnostic(text)) for f, text in zip(published.findings, published.diagnostics, strict=True)
+            if f.start <= hi and lo <= f.end]
+    # The editor names the diagnostics it asks about: answer for those (else for everything in the range).
+    wanted = {(str(d.range), d.code) for d in params.context.diagnostics if d.source == SOURCE}
+    named = [(f, d) for f, d in hits if (str(d.range), d.code) in wanted]
     actions: list[types.CodeAction] = []
-    for f, diagnostic in zip(published.findings, published.diagnostics, strict=True):
-        if f.start <= hi and lo <= f.end:
-            actions += actions_for(ls, doc.uri, published, f, to_lsp_diagnostic(diagnostic))
+    for f, diagnostic in named or hits:
+        actions += actions_for(ls, doc.uri, published, f, diagnostic)
     only = params.context.only
     if only:
         actions = [a for a in actions if a.kind is not None and any(

@@ -196,6 +196,9 @@ def jargon(text: str, term: str, plain: tuple[str, ...], written: str | None = N
     ("In unserem letzten Meeting ging es um Geld.", "Meeting", ("Besprechung",), None,
      "In unserer letzten Besprechung ging es um Geld."),
     ("Es gibt kein Meeting.", "Meeting", ("Besprechung",), None, "Es gibt keine Besprechung."),
+    ("Anbei erhalten Sie das Angebot.", "Anbei", ("im Anhang", "hier ist"), None,
+     "Im Anhang erhalten Sie das Angebot."),
+    ("Anbei das Angebot.", "Anbei", ("hier ist",), None, "Hier ist das Angebot."),
 ])
 def test_jargon_replacements(text: str, term: str, plain: tuple[str, ...], written: str | None,
                              expected: str) -> None:

@@ -113,3 +113,22 @@ async def test_wie_versprochen_rewrite(session: Session) -> None:
     new_text = await apply_and_recheck(session, uri, rewrite[0])
     assert "wie versprochen" in new_text.lower() and "Angebot" in new_text.split("Viele Grüße")[0]
     assert new_text.endswith("> Ich schicke Ihnen das Angebot bis Montag.\n")
+
+
+async def test_actions_follow_the_diagnostics_in_context(session: Session) -> None:
+    """When the editor names the diagnostic it asks about, only that finding's actions come back.
+
+    (Not "Meeting": an earlier test in this module accepted it for the project.)
+    """
+    uri = session.uri("kontext.txt")
+    published = await session.open(uri, "Das Feedback geben wir garantiert am Montag.\n")
+    jargon = [d for d in published.diagnostics if session.span(uri, d.range) == "Feedback"]
+    assert jargon
+    result = await session.client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=jargon[0].range,
+        context=types.CodeActionContext(diagnostics=jargon)))
+    titles = [a.title for a in result or []]
+    assert "Ersetzen durch „Rückmeldung“" in titles
+    assert not [t for t in titles if t.startswith("Abschwächen")]
+    everything = await actions_at(session, uri, "Feedback")
+    assert [t for t in everything if t.startswith("Abschwächen")]
