@@ -1,6 +1,12 @@
-"""The analysis engine: pure functions from draft text and sent time to findings (no I/O)."""
+"""The analysis engine: pure functions from draft text and sent time to findings (no I/O).
 
-from server.engine.engine import Engine
+`Engine` is imported on first use, so importing the value types stays cheap (no spaCy).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from server.engine.types import (
     Analysis,
     Deadline,
@@ -13,7 +19,19 @@ from server.engine.types import (
     Trigger,
 )
 
+if TYPE_CHECKING:
+    from server.engine.engine import Engine
+
 __all__ = [
     "Analysis", "Deadline", "Delivery", "Engine", "Jargon", "MailStructure", "Promise", "Region",
     "Severity", "Trigger",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load `Engine` lazily (PEP 562)."""
+    if name == "Engine":
+        from server.engine.engine import Engine
+
+        return Engine
+    raise AttributeError(f"module 'server.engine' has no attribute {name!r}")

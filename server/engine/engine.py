@@ -7,7 +7,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from lexicon import Lexicon, load_lexicon
 from server.engine.deadlines import DeadlineFinder
@@ -36,17 +36,8 @@ class ParagraphFindings:
 
 
 def shift(finding: F, by: int) -> F:
-    """The finding with all its offsets moved by `by` characters."""
-    if by == 0:
-        return finding
-    changes: dict[str, Any] = {"start": finding.start + by, "end": finding.end + by}
-    if isinstance(finding, Promise):
-        if finding.deadline is not None:
-            d = finding.deadline
-            changes["deadline"] = dataclasses.replace(d, start=d.start + by, end=d.end + by)
-        changes["triggers"] = tuple(
-            dataclasses.replace(t, start=t.start + by, end=t.end + by) for t in finding.triggers)
-    return dataclasses.replace(finding, **changes)
+    """The finding with all its offsets moved by `by` characters (`moved` builds positionally: cheap)."""
+    return finding if by == 0 else finding.moved(by)
 
 
 def paragraphs(text: str, region: Region) -> Iterator[tuple[int, str]]:

@@ -32,6 +32,10 @@ class Trigger:
     end: int
     text: str
 
+    def moved(self, by: int) -> Trigger:
+        """The same trigger `by` characters further on (positional construction: cheap per keystroke)."""
+        return Trigger(self.rule, self.start + by, self.end + by, self.text)
+
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
@@ -46,6 +50,11 @@ class Deadline:
     ambiguous: bool = False
     # True when the deadline hangs on an event ("innerhalb von 14 Tagen nach Eingang").
     event_bound: bool = False
+
+    def moved(self, by: int) -> Deadline:
+        """The same deadline `by` characters further on."""
+        return Deadline(self.start + by, self.end + by, self.text, self.due, self.vague, self.ambiguous,
+                        self.event_bound)
 
     def due_iso(self) -> str | None:
         """The due date as ISO text: a date, or date and time (minutes) when a time was named."""
@@ -74,6 +83,12 @@ class Promise:
     # A short noun phrase for what was promised ("Angebot"), used to match later deliveries.
     object: str | None = None
 
+    def moved(self, by: int) -> Promise:
+        """The same promise `by` characters further on."""
+        return Promise(self.start + by, self.end + by, self.text, self.kind, self.risk, self.rule, self.message,
+                       self.reason, self.severity, self.deadline.moved(by) if self.deadline else None,
+                       tuple(t.moved(by) for t in self.triggers), self.object)
+
     @property
     def rule_id(self) -> str:
         """The rule id as shown to users (`versprochen.<Rule>`)."""
@@ -99,6 +114,11 @@ class Jargon:
         """The rule id as shown to users (`versprochen.<Rule>`)."""
         return RULE_PREFIX + self.rule
 
+    def moved(self, by: int) -> Jargon:
+        """The same finding `by` characters further on."""
+        return Jargon(self.start + by, self.end + by, self.term, self.kind, self.plain, self.rule, self.message,
+                      self.reason, self.severity)
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
@@ -115,6 +135,11 @@ class Delivery:
     severity: Severity
     # Set when an earlier promise (quoted history) names the same object.
     matches: Promise | None = None
+
+    def moved(self, by: int) -> Delivery:
+        """The same delivery `by` characters further on (`matches` keeps its own offsets)."""
+        return Delivery(self.start + by, self.end + by, self.text, self.object, self.phrased, self.rule,
+                        self.message, self.reason, self.severity, self.matches)
 
     @property
     def rule_id(self) -> str:
