@@ -20,6 +20,9 @@ PREPOSITIONS = GRAMMAR["prepositions"]
 CLAUSE_BREAK = frozenset({",", ";", "–", "—", ":", "(", ")"})
 END_CHARS = frozenset(".!?…\"'“”»«)")
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*$")
+DATE_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}\.(?:\d{2,4}\.)?$")
+# Words that typically open a sentence; after a date with a period they mean the sentence ended there.
+SENTENCE_OPENERS = GRAMMAR["function_words"] | PRONOUNS | RELATIVE_STARTS | GRAMMAR["determiners"]
 ZU_INFINITIVE = re.compile(r"^\w{2,}zu\w{3,}en$")
 # A line this long that ends in a word and goes on in lower case is hard-wrapped prose.
 WRAPPED_LINE = 50
@@ -77,13 +80,15 @@ def _ends_sentence(tokens: Tokens, i: int) -> bool:
     nxt = tokens.text[i + 1]
     if text.endswith("."):
         word = text[:-1].lower()
+        following = tokens.lower[i + 1]
         if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.endswith("nr"):
             return False
-        following = tokens.lower[i + 1]
         if word.isdigit() and (following in MONTHS or nxt.islower() or following in ("kw", "woche")):
             return False  # "am 3. Dezember", "18. KW"
         if text == "." and i > 0 and tokens.lower[i - 1] in ABBREVIATIONS and not tokens.space[i - 1]:
             return False
+        if DATE_TOKEN.match(text) and following not in SENTENCE_OPENERS:
+            return False  # "bis zum 27.11. Bescheid": a noun goes on; "am 27.11. Wir …" would end it
     return nxt[:1].isupper() or nxt[:1].isdigit() or not nxt[:1].isalpha()
 
 

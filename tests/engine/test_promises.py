@@ -68,6 +68,7 @@ NOT_PROMISES = [
     "Gegen den Bescheid kann innerhalb eines Monats Widerspruch erhoben werden.",
     "Die Unterlagen habe ich gestern vorbereitet.",
     "Wir sind ein Familienbetrieb und legen Wert auf Qualität.",
+    "Bitte geben Sie uns bis zum 27.11. Bescheid, damit wir den Termin einplanen können.",  # one sentence
 ]
 
 
