@@ -102,7 +102,7 @@ class DeadlineFinder:
                 end = stop
                 if deadline is not None:
                     out.append(deadline)
-        return _with_day_of_previous(_with_latest_date(text, out), sent)
+        return _with_day_of_previous(text, _with_latest_date(text, out), sent)
 
     def _positions(self, low: str) -> tuple[dict[int, str], list[int]]:
         """Where an anchor (with its first word) or a vague phrase may start, from one scan of the text."""
@@ -155,15 +155,17 @@ def _anchor(text: str, low: str, pos: int, word: str) -> re.Match[str] | None:
 BARE_CLOCK = re.compile(r"(?i)^(?:um|bis|ab|gegen|spätestens\s+um)?\s*\d{1,2}(?:[:.]\d{2})?\s*uhr$")
 # How far back a named day may stand and still give a bare clock time its day.
 DAY_CONTEXT_CHARS = 300
+PARAGRAPH_GAP = re.compile(r"\n[ \t\r]*\n")  # the day does not carry over into the next paragraph
 
 
-def _with_day_of_previous(found: list[Deadline], sent: datetime) -> list[Deadline]:
+def _with_day_of_previous(text: str, found: list[Deadline], sent: datetime) -> list[Deadline]:
     """A bare clock time ("um 19 Uhr") takes the day named just before it ("Am Samstag … um 17 Uhr …")."""
     out: list[Deadline] = []
     for d in found:
         prev = out[-1] if out else None
         if (prev is not None and prev.due is not None and isinstance(d.due, datetime)
-                and BARE_CLOCK.match(d.text.strip()) and d.start - prev.end <= DAY_CONTEXT_CHARS):
+                and BARE_CLOCK.match(d.text.strip()) and d.start - prev.end <= DAY_CONTEXT_CHARS
+                and not PARAGRAPH_GAP.search(text, prev.end, d.start)):
             day = prev.due.date() if isinstance(prev.due, datetime) else prev.due
             if day > sent.date():
                 d = Deadline(d.start, d.end, d.text, datetime.combine(day, d.due.time()), d.vague, d.ambiguous,

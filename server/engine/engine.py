@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections import OrderedDict
@@ -22,6 +23,8 @@ from server.engine.types import Analysis, Delivery, Jargon, Promise, Region
 MAX_ANALYSED_CHARS = 2_000_000
 PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)")
 CACHE_SIZE = 4096
+# At most this many uncached paragraphs are analysed as one text (keeps one Doc of a huge paste bounded).
+RUN_PARAGRAPHS = 200
 
 F = TypeVar("F", Promise, Jargon, Delivery)
 
@@ -95,8 +98,8 @@ class Engine:
         for region in mail.new_text:
             if region.start >= limit:
                 continue
-            for offset, para in paragraphs(text, Region(region.start, min(region.end, limit))):
-                found = self._paragraph(para, sent, quoted=False)
+            items = list(paragraphs(text, Region(region.start, min(region.end, limit))))
+            for (offset, _), found in zip(items, self._paragraphs(text, items, sent, quoted=False), strict=True):
                 promises += (shift(p, offset) for p in found.promises)
                 jargon += (shift(j, offset) for j in found.jargon)
                 deliveries += (shift(d, offset) for d in found.deliveries)
@@ -126,23 +129,56 @@ class Engine:
                 continue
             region = Region(region.start, min(region.end, limit))
             masked = mask_quote_markers(text, region)
-            for offset, para in paragraphs(masked, Region(0, len(masked))):
-                for promise in self._paragraph(para, sent, quoted=True).promises:
+            items = list(paragraphs(masked, Region(0, len(masked))))
+            for (offset, _), found in zip(items, self._paragraphs(masked, items, sent, quoted=True), strict=True):
+                for promise in found.promises:
                     yield shift(promise, region.start + offset)
 
-    def _paragraph(self, para: str, sent: datetime, *, quoted: bool) -> ParagraphFindings:
-        key = (para, sent.isoformat(), quoted)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
-        doc = self.nlp(para)
-        found = ParagraphFindings(
-            promises=tuple(self.promise_finder.find(doc, sent)),
-            jargon=() if quoted else tuple(self.jargon_finder.find(doc)),
-            deliveries=() if quoted else tuple(self.delivery_finder.find(doc)),
-        )
-        self._cache[key] = found
-        if len(self._cache) > CACHE_SIZE:
+    def _paragraphs(self, source: str, items: list[tuple[int, str]], sent: datetime,
+                    *, quoted: bool) -> list[ParagraphFindings]:
+        """Findings per paragraph: cached ones reused, each run of uncached neighbours analysed as one text.
+
+        A paragraph costs a fixed ~0.3 ms in tokenizer, matcher and finder calls; a mail of ten short
+        paragraphs is analysed much faster in one go. Sentences never cross a blank line, so the findings
+        split back into paragraphs exactly and are cached per paragraph for the next keystroke.
+        """
+        stamp = sent.isoformat()
+        out: list[ParagraphFindings | None] = []
+        for _, para in items:
+            hit = self._cache.get((para, stamp, quoted))
+            if hit is not None:
+                self._cache.move_to_end((para, stamp, quoted))
+            out.append(hit)
+        n = 0
+        while n < len(items):
+            if out[n] is not None:
+                n += 1
+                continue
+            end = n
+            while end + 1 < len(items) and out[end + 1] is None and end + 1 - n < RUN_PARAGRAPHS:
+                end += 1
+            for k, found in enumerate(self._run(source, items[n:end + 1], sent, quoted=quoted), n):
+                out[k] = found
+                self._cache[(items[k][1], stamp, quoted)] = found
+            n = end + 1
+        while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        return found
+        return [found for found in out if found is not None]
+
+    def _run(self, source: str, run: list[tuple[int, str]], sent: datetime,
+             *, quoted: bool) -> list[ParagraphFindings]:
+        """Analyse neighbouring paragraphs as one text and split the findings by paragraph."""
+        base = run[0][0]
+        doc = self.nlp(source[base:run[-1][0] + len(run[-1][1])])
+        starts = [offset - base for offset, _ in run]
+        buckets: list[tuple[list[Promise], list[Jargon], list[Delivery]]] = [([], [], []) for _ in run]
+        kinds: list[tuple[int, Iterable[Promise | Jargon | Delivery]]] = [
+            (0, self.promise_finder.find(doc, sent)),
+            (1, () if quoted else self.jargon_finder.find(doc)),
+            (2, () if quoted else self.delivery_finder.find(doc)),
+        ]
+        for kind, findings in kinds:
+            for finding in findings:
+                k = bisect.bisect_right(starts, finding.start) - 1
+                buckets[k][kind].append(finding.moved(-starts[k]))  # type: ignore[arg-type]
+        return [ParagraphFindings(tuple(p), tuple(j), tuple(d)) for p, j, d in buckets]
