@@ -23,8 +23,9 @@ from server.engine.types import Analysis, Delivery, Jargon, Promise, Region
 MAX_ANALYSED_CHARS = 2_000_000
 PARAGRAPH_BREAK = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v]*(?:\r\n|\r|\n)")
 CACHE_SIZE = 4096
-# At most this many uncached paragraphs are analysed as one text (keeps one Doc of a huge paste bounded).
-RUN_PARAGRAPHS = 200
+# At most this many uncached paragraphs are analysed as one text: enough for a mail, while lookups that
+# scan a whole Doc (phrase matches, deadlines per clause) stay short on a huge paste.
+RUN_PARAGRAPHS = 16
 
 F = TypeVar("F", Promise, Jargon, Delivery)
 
