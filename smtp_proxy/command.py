@@ -54,12 +54,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--remind-from", metavar="ADRESSE", help="Absender der Erinnerungen")
     p.add_argument("--max-size", default=str(POSTFIX_MESSAGE_SIZE_LIMIT), metavar="BYTES",
                    help=f"größte angenommene Mail (Standard wie Postfix: {POSTFIX_MESSAGE_SIZE_LIMIT})")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="Analyseprozesse (Standard: 1; 0 = im Proxy-Prozess als Thread)")
+    p.add_argument("--workers", type=int, default=default_workers(), metavar="N",
+                   help="Analyseprozesse (Standard: 2, auf einem Kern 1; 0 = alles im Proxy-Prozess)")
     p.add_argument("--pool-size", type=int, default=20, metavar="N",
                    help="offen gehaltene Upstream-Verbindungen (Standard: 20; 0 = je Mail neu)")
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     p.set_defaults(func=run)
+
+
+def default_workers() -> int:
+    """Two analysis processes where there are two cores: one cannot keep up with the relay (measured)."""
+    import os
+
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def settings_from_args(args: argparse.Namespace) -> ProxySettings:
