@@ -84,6 +84,8 @@ class Engine:
         self.promise_finder = PromiseFinder(self.lexicon, self.nlp.nlp, self.deadlines)
         self.delivery_finder = DeliveryFinder(self.lexicon, self.nlp.nlp)
         self._cache: OrderedDict[tuple[str, str, bool], ParagraphFindings] = OrderedDict()
+        # Findings already moved to their paragraph's offset: paragraphs before an edit keep theirs.
+        self._at: dict[tuple[int, int], tuple[ParagraphFindings, ParagraphFindings]] = {}
 
     def analyze(self, text: str, sent: datetime | None = None) -> Analysis:
         """Find promises, deadlines, jargon and deliveries in the writer's new text."""
@@ -101,15 +103,29 @@ class Engine:
                 continue
             items = list(paragraphs(text, Region(region.start, min(region.end, limit))))
             for (offset, _), found in zip(items, self._paragraphs(text, items, sent, quoted=False), strict=True):
-                promises += (shift(p, offset) for p in found.promises)
-                jargon += (shift(j, offset) for j in found.jargon)
-                deliveries += (shift(d, offset) for d in found.deliveries)
+                placed = self._placed(found, offset)
+                promises += placed.promises
+                jargon += placed.jargon
+                deliveries += placed.deliveries
         earlier = list(self._quoted_promises(text, mail.quoted, sent, limit))
         return Analysis(
             text=text, sent=sent, mail=mail, promises=tuple(promises), jargon=tuple(jargon),
             deliveries=tuple(match_deliveries(deliveries, earlier)), earlier_promises=tuple(earlier),
             truncated_at=truncated_at,
         )
+
+    def _placed(self, found: ParagraphFindings, offset: int) -> ParagraphFindings:
+        """A paragraph's findings at an absolute offset, reused while the paragraph has not moved."""
+        hit = self._at.get((id(found), offset))
+        if hit is not None and hit[0] is found:  # identity check: ids of evicted entries can be reused
+            return hit[1]
+        placed = ParagraphFindings(tuple(shift(p, offset) for p in found.promises),
+                                   tuple(shift(j, offset) for j in found.jargon),
+                                   tuple(shift(d, offset) for d in found.deliveries))
+        if len(self._at) > CACHE_SIZE:
+            self._at.clear()
+        self._at[(id(found), offset)] = (found, placed)
+        return placed
 
     def fired_rules(self, text: str, sent: datetime | None = None) -> set[str]:
         """Names of every rule that fired anywhere in `text` (used by the lexicon's example tests)."""
