@@ -15,6 +15,8 @@ from datetime import datetime
 from email.utils import getaddresses
 from typing import TYPE_CHECKING, Any, Protocol
 
+from server.tracker.models import SentMail
+
 if TYPE_CHECKING:
     from server.engine.types import Analysis
 
@@ -41,25 +43,12 @@ ParseFn = Callable[[bytes], Any]
 
 
 @dataclass(frozen=True, slots=True)
-class MailFacts:
-    """The tracker's view of a relayed mail (becomes a `SentMail` once the upstream accepted it)."""
-
-    message_id: str
-    sender: str
-    recipients: tuple[str, ...]
-    subject: str
-    sent: datetime
-    in_reply_to: str | None = None
-    references: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Extraction:
     """What extraction produced for one message; `analysis` is None when it failed."""
 
     header: str
     analysis: Analysis | None = None
-    facts: MailFacts | None = None
+    facts: SentMail | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
     # Set for results of a worker process, which keeps the analysis until told the upstream's verdict.
@@ -118,8 +107,8 @@ def _addresses(value: Any) -> tuple[str, ...]:
 
 
 def mail_facts(parsed: Any, raw: bytes, envelope_from: str, envelope_to: Sequence[str],
-               now: datetime) -> MailFacts:
-    """Tracker facts from the parsed headers, falling back on the envelope where headers are missing."""
+               now: datetime) -> SentMail:
+    """The tracker's record of a mail from its headers, falling back on the envelope where they are missing."""
     headers = parsed.headers
     date = _field(headers, "date")
     # Naive local wall time, as the tracker stores it (an aware Date header is converted, not cut).
@@ -131,7 +120,7 @@ def mail_facts(parsed: Any, raw: bytes, envelope_from: str, envelope_to: Sequenc
         message_id = f"<{hashlib.sha256(raw).hexdigest()[:32]}@versprochen.invalid>"
     recipients = _addresses(_field(headers, "to")) + _addresses(_field(headers, "cc"))
     in_reply_to = _text(_field(headers, "in_reply_to")).strip() or None
-    return MailFacts(
+    return SentMail(
         message_id=message_id,
         sender=_text(_field(headers, "from_")).strip() or envelope_from,
         recipients=recipients or tuple(envelope_to),

@@ -14,9 +14,9 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from smtp_proxy.extract import MailFacts
+from server.tracker.models import SentMail
 
 if TYPE_CHECKING:
     from server.engine.types import Analysis
@@ -28,7 +28,7 @@ T = TypeVar("T")
 class Store(Protocol):
     """The part of `server.tracker.store.TrackerStore` the proxy uses."""
 
-    def record_mail(self, mail: Any, analysis: Analysis) -> list[int]:
+    def record_mail(self, mail: SentMail, analysis: Analysis) -> list[int]:
         """Record one accepted mail; returns the new promise ids."""
         ...
 
@@ -56,24 +56,15 @@ class TrackerOpenError(RuntimeError):
     """The tracker database cannot be opened at start-up; the message says why."""
 
 
-def record_one(store: Store, facts: MailFacts, analysis: Analysis) -> bool:
+def record_one(store: Store, facts: SentMail, analysis: Analysis) -> bool:
     """Record one accepted mail; False (and a log line) when the tracker refused."""
     try:
-        ids = store.record_mail(to_sent_mail(facts), analysis)
+        ids = store.record_mail(facts, analysis)
     except Exception:
         log.exception("Zusagen von %s nicht im Tracker gespeichert", facts.message_id)
         return False
     log.debug("%s: %d neue Zusagen im Tracker", facts.message_id, len(ids))
     return True
-
-
-def to_sent_mail(facts: MailFacts) -> Any:
-    """The tracker's `SentMail` for our facts (imported late: only the recording thread needs it)."""
-    from server.tracker.store import SentMail
-
-    return SentMail(message_id=facts.message_id, sender=facts.sender, recipients=facts.recipients,
-                    subject=facts.subject, sent=facts.sent, in_reply_to=facts.in_reply_to,
-                    references=facts.references)
 
 
 class TrackerRecorder:
@@ -99,13 +90,13 @@ class TrackerRecorder:
         except Exception as exc:
             raise TrackerOpenError(str(exc)) from exc
 
-    def submit(self, facts: MailFacts, analysis: Analysis) -> None:
+    def submit(self, facts: SentMail, analysis: Analysis) -> None:
         """Record in the background; the caller does not wait."""
         future = asyncio.get_running_loop().run_in_executor(self._executor, self._record, facts, analysis)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
-    def _record(self, facts: MailFacts, analysis: Analysis) -> None:
+    def _record(self, facts: SentMail, analysis: Analysis) -> None:
         if record_one(self._get_store(), facts, analysis):
             self.recorded += 1
         else:

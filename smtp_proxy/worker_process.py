@@ -19,7 +19,8 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from smtp_proxy.extract import Analyzer, MailFacts, analyze_message
+from server.tracker.models import SentMail
+from smtp_proxy.extract import Analyzer, analyze_message
 from smtp_proxy.recorder import Store, StoreFactory, record_one
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class WorkerState:
     def __init__(self, analyzer: Analyzer, tracker: TrackerThread | None) -> None:
         self.analyzer = analyzer
         self.tracker = tracker
-        self.pending: OrderedDict[int, tuple[MailFacts, Analysis]] = OrderedDict()
+        self.pending: OrderedDict[int, tuple[SentMail, Analysis]] = OrderedDict()
 
     def settle(self, settlements: Settlements) -> None:
         """Record the accepted, forget the refused."""
