@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.loopback import free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[1]
 MAILS = ROOT / "bench" / "mails"
@@ -38,27 +40,6 @@ RELAYS = {
     "proxy-1w": "wie proxy, nur ein Analyseprozess",
     "proxy-nocache-1w": "wie proxy-nocache, nur ein Analyseprozess",
 }
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_port(port: int, process: subprocess.Popen[bytes], limit: float = 120) -> None:
-    """Wait until something listens on the port (the proxy listens once its engine is built)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"Prozess {process.args!r} ist beendet (Code {process.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"Port {port} wurde nicht geöffnet")
 
 
 # ---- serving children -------------------------------------------------------------------------

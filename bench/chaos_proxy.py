@@ -16,7 +16,6 @@ import collections
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,32 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.loopback import free_port, wait_port
+
 ROOT = Path(__file__).resolve().parents[1]
 MAX_ATTEMPTS = 30
 RETRY_PAUSE = 0.3
 DEADLINE = 900.0
 MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_port(port: int, process: subprocess.Popen[bytes], limit: float = 120) -> None:
-    """Wait until the child listens."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{process.args!r} beendet mit Code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"Port {port} nicht geöffnet")
 
 
 # ---- the upstream child: logs each Message-ID durably *before* answering 250 ---------------------
