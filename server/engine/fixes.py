@@ -15,17 +15,15 @@ SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*")
 GRAMMAR = load_grammar()
 # Function words for the V2 heuristic that finds the finite verb; lexicon/grammar.toml has the shared ones.
 SUBJECT_PRONOUNS = GRAMMAR["pronouns"]
-OBJECT_PRONOUNS = frozenset(["mich", "dich", "sich", "uns", "euch", "ihnen", "ihm", "es", "sie", "dir", "mir"])
+OBJECT_PRONOUNS = GRAMMAR["object_pronouns"]
 PREPOSITIONS = GRAMMAR["prepositions"]
 SUBORDINATORS = GRAMMAR["subordinators"]
-COORDINATORS = frozenset(["und", "aber", "oder", "denn", "sondern", "doch"])
-DETERMINERS = GRAMMAR["determiners"] | frozenset(
-    ["des", "einer", "eines", "unserem", "unserer", "ihrer", "mein", "meine", "meinen", "meinem", "meiner",
-     "dieser", "diesem", "alle"])
+COORDINATORS = GRAMMAR["coordinators"]
+DETERMINERS = GRAMMAR["determiners"] | GRAMMAR["more_determiners"]
 NOT_VERBS = PREPOSITIONS | DETERMINERS | COORDINATORS | SUBORDINATORS
 SENTENCE_STARTS = NOT_VERBS | SUBJECT_PRONOUNS
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
-DATE_PREPOSITIONS = frozenset(["bis", "am", "ab", "für", "zum", "spätestens"])
+DATE_PREPOSITIONS = GRAMMAR["date_prepositions"]
 # Plain alternatives that are advice rather than replacement words ("streichen", "direkt formulieren").
 DELETE_ADVICE = frozenset({"streichen", "weglassen", "ersatzlos streichen"})
 # Alternatives that carry their own finite verb ("hier ist" for "anbei").
@@ -59,10 +57,7 @@ ARTICLE_SWAP = {
 # that word must stay).
 ABSOLUTE_RULES = frozenset({"AbsoluteWords"})
 # Words that make a trigger a clause of its own ("Sie können sich darauf verlassen"): not simply droppable.
-CLAUSAL = frozenset([
-    "sie", "sich", "kein", "keine", "nichts", "verlassen", "kümmern", "tun", "sorge", "problem", "passiert",
-    "egal", "dass",
-])
+CLAUSAL = GRAMMAR["clausal_trigger_words"]
 
 
 class Fix(NamedTuple):
