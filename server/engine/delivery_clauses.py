@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lexicon import load_grammar
 from server.engine.delivery_patterns import DIGIT, Match
 from server.engine.nlp import TOKENS_KEY
 
@@ -15,39 +16,21 @@ if TYPE_CHECKING:
 
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Closed word classes of German grammar (not rule data: triggers and blockers live in lexicon/rules).
-DETERMINERS = _words(
-    "der die das den dem des ein eine einen einem einer eines mein meine meinen meinem meiner meines dein "
-    "deine deinen deinem deiner deines ihr ihre ihren ihrem ihrer ihres unser unsere unseren unserem "
-    "unserer unseres euer eure euren eurem eurer sein seine seinen seinem seiner seines dies diese diesen "
-    "diesem dieser dieses jede jeder jedes jeden jedem alle allen aller beide beiden welche kein keine "
-    "keinen keinem keiner keines")
-GENITIVE = _words("des eines meines deines ihres unseres seines dieses jedes")
-COMPLEMENT = _words("des der eines einer meines meiner ihres ihrer unseres unserer seines seiner dieses "
-                     "dieser von vom auf über zu zum zur für")
-PREPOSITIONS = _words(
-    "in im ins an am ans auf aufs für fürs mit von vom zu zum zur bei beim aus nach über übers unter vor "
-    "hinter neben zwischen durch gegen ohne um bis seit ab gemäß laut inklusive inkl. samt nebst wegen trotz "
-    "während statt innerhalb außerhalb bezüglich per pro via hinsichtlich zwecks")
-PRONOUNS = _words("ich du er sie es wir ihr mich dich sich uns euch mir dir ihm ihnen man")
-FUNCTION_WORDS = DETERMINERS | PREPOSITIONS | PRONOUNS | _words(
-    "und oder aber denn doch sondern sowie also auch noch schon bereits nun jetzt hier da dort heute gestern "
-    "gerne gern leider bitte danke wie so als dass ob wenn falls sobald weil damit nicht nur sehr ganz "
-    "anbei hiermit beigefügt anliegend beiliegend inzwischen mittlerweile soeben gerade eben endlich wieder "
-    "zudem außerdem ebenfalls deshalb daher somit übrigens vielen herzlichen liebe lieber hallo guten hi "
-    "moin servus ja nein ok okay was wer etwas nichts alles das dies zuerst danach dann selbstverständlich "
-    "natürlich wichtig kurz vorab erst")
-PERFECT_AUX = _words("hat haben habe hab hab's habs hast habt hatte hatten")
-PAST_AUX = PERFECT_AUX | _words("wurde wurden worden geworden")
-PRESENT_AUX = _words("ist sind")
-FIRST_PERSON = _words("ich wir hab habe hab's habs")
+GRAMMAR = load_grammar()
+# Closed word classes of German grammar, read from lexicon/grammar.toml (rule data lives in lexicon/rules).
+DETERMINERS = GRAMMAR["delivery_determiners"]
+GENITIVE = GRAMMAR["delivery_genitive"]
+COMPLEMENT = GRAMMAR["delivery_complement"]
+PREPOSITIONS = GRAMMAR["delivery_prepositions"]
+PRONOUNS = GRAMMAR["delivery_pronouns"]
+FUNCTION_WORDS = DETERMINERS | PREPOSITIONS | PRONOUNS | GRAMMAR["delivery_function_words"]
+PERFECT_AUX = GRAMMAR["delivery_perfect_aux"]
+PAST_AUX = PERFECT_AUX | GRAMMAR["delivery_past_aux"]
+PRESENT_AUX = GRAMMAR["delivery_present_aux"]
+FIRST_PERSON = GRAMMAR["delivery_first_person"]
 SECOND_PERSON = frozenset({"Sie", "du", "Du", "ihr"})
 # Capitalised words that open a sentence rather than continue a date ("am 3.12. Bitte …").
-OPENERS = _words("bitte viele beste freundliche herzliche mfg lg vg gruß grüße bei mit für ab seit")
+OPENERS = GRAMMAR["delivery_openers"]
 SENTENCE_ENDS = frozenset({".", "!", "?", "...", "…", "?!", "!?"})
 BREAKS = frozenset({",", ";", ":", "–", "—", "-", "(", ")", "[", "]"})
 BULLETS = frozenset({"-", "•", "*", "–", "·"})
