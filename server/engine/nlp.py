@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lexicon import Lexicon, Verb
 
@@ -140,6 +142,36 @@ def _table_for(doc: Doc, text: str, lemmas: dict[str, str]) -> Tokens:
     return Tokens(words, lower, start, end, space, is_space, is_punct, lemma, nouns, line_after, text)
 
 
+# spaCy's package init imports its command line (`spacy.cli`: weasel, httpx, requests, rich), about a
+# quarter of `import spacy`, only to re-export `spacy.info`. The engine never uses it.
+_SKIPPED_ON_IMPORT = ("spacy.cli", "spacy.cli.info")
+
+
+def import_spacy() -> Any:
+    """`import spacy` without loading spaCy's command line; `import spacy.cli` later still gets the real one."""
+    if "spacy" in sys.modules:
+        return sys.modules["spacy"]
+    stubs = {name: types.ModuleType(name) for name in _SKIPPED_ON_IMPORT if name not in sys.modules}
+    if "spacy.cli.info" in stubs:
+        stubs["spacy.cli"].__path__ = []  # a package, so that "from .cli.info import info" resolves
+        stubs["spacy.cli.info"].info = _cli_not_loaded  # type: ignore[attr-defined]
+    sys.modules.update(stubs)
+    try:
+        import spacy
+    finally:
+        for name, stub in stubs.items():
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
+    if spacy.__dict__.get("cli") is stubs.get("spacy.cli"):
+        spacy.__dict__.pop("cli", None)  # the next "import spacy.cli" loads the real module
+    return spacy
+
+
+def _cli_not_loaded(*_args: object, **_kwargs: object) -> None:
+    """Stand-in for `spacy.info`, which the engine never calls."""
+    raise RuntimeError("spacy.info ist hier nicht geladen: `import spacy.cli` lädt es")
+
+
 class Pipeline:
     """spaCy's blank German tokenizer plus the token table with lemmas from the lexicon's verbs.
 
@@ -147,8 +179,7 @@ class Pipeline:
     """
 
     def __init__(self, lexicon: Lexicon, extra_lemmas: Iterable[tuple[str, str]] = ()) -> None:
-        import spacy
-
+        spacy = import_spacy()
         self.lemmas = lemma_table(lexicon)
         self.lemmas.update(extra_lemmas)
         self.nlp: Language = spacy.blank("de")
