@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from email.utils import getaddresses, parseaddr
@@ -112,10 +113,46 @@ def promise_words(quote: str, obj: str | None, deadline_text: str | None) -> lis
     return words + [w for w in _nouns(quote, exclude=deadline_words) if w not in words]
 
 
+# Open promises are compared with every delivery to the same customer: their stems are computed once per
+# process (24-50 ms per mail with 500 open promises before), keyed by the columns they derive from.
+STEM_CACHE_SIZE = 65_536
+Stems = frozenset[str]
+
+
+@functools.lru_cache(maxsize=STEM_CACHE_SIZE)
+def promise_stems(quote: str, obj: str | None, deadline_text: str | None) -> tuple[Stems, ...]:
+    """The stems of each of `promise_words`, cached (a promise's columns never change while it is open)."""
+    from server.engine.delivery_match import stems  # lazily, see `_nouns`
+
+    return tuple(frozenset(stems(w)) for w in promise_words(quote, obj, deadline_text))
+
+
+@functools.lru_cache(maxsize=4096)
+def delivered_stems(delivered: str) -> tuple[Stems, ...]:
+    """The stems of each word naming a delivered object, cached like `promise_stems`."""
+    from server.engine.delivery_match import stems  # lazily, see `_nouns`
+
+    return tuple(frozenset(stems(w)) for w in object_words(delivered))
+
+
+def stems_match(a: Stems, b: Stems) -> bool:
+    """`words_match` on precomputed stems: one word in two inflections, or a compound and its head."""
+    from server.engine.delivery_match import MIN_HEAD, MIN_REST  # lazily, see `_nouns`
+
+    if not a.isdisjoint(b):
+        return True
+    for x in a:
+        for y in b:
+            short, long = (x, y) if len(x) <= len(y) else (y, x)
+            if len(long) - len(short) >= MIN_REST and len(short) >= MIN_HEAD and long.endswith(short):
+                return True
+    return False
+
+
 def delivery_matches(delivered: str, quote: str, obj: str | None, deadline_text: str | None) -> bool:
     """True when a delivered object names the same thing as a promise's object or quote."""
-    targets = promise_words(quote, obj, deadline_text)
-    return any(words_match(d, t) for d in object_words(delivered) for t in targets)
+    targets = promise_stems(quote, obj, deadline_text)
+    return any(stems_match(d, t) for d in delivered_stems(delivered) for t in targets)
 
 
 def says_as_promised(analysis: Analysis) -> bool:

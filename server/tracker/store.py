@@ -207,7 +207,7 @@ class TrackerStore:
             return self._conn().execute(sql, params).fetchall()
 
     def record_mail(self, mail: SentMail, analysis: Analysis) -> builtins.list[int]:
-        """Store a sent mail's promises (idempotent per Message-ID and offsets); returns the new ids.
+        """Store a sent mail's promises (idempotent per Message-ID: a stored mail returns []); the new ids.
 
         Also runs kept detection: a delivery of the same object to the same customer, or a reply in the
         thread saying "wie versprochen", marks matching open promises kept with this mail as evidence.
@@ -225,10 +225,13 @@ class TrackerStore:
                 (message_id, mail.sender, bare_address(mail.sender),
                  json.dumps(list(mail.recipients), ensure_ascii=False), mail.subject, sent,
                  normalize_message_id(mail.in_reply_to) or None, json.dumps(refs), now))
-            if cur.rowcount:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO mail_recipients (message_id, address) VALUES (?, ?)",
-                    [(message_id, a) for a in bare_addresses(mail.recipients)])
+            if not cur.rowcount:
+                # Stored before (a retry after a 4xx, or one delivery per recipient): its promises and kept
+                # detection were written in that same transaction, so there is nothing left to do.
+                return new_ids
+            conn.executemany(
+                "INSERT OR IGNORE INTO mail_recipients (message_id, address) VALUES (?, ?)",
+                [(message_id, a) for a in bare_addresses(mail.recipients)])
             for p in analysis.promises:
                 deadline = p.deadline
                 cur = conn.execute(

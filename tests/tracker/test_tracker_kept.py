@@ -6,12 +6,16 @@ from datetime import date, datetime
 
 import pytest
 
+import server.tracker.store as store_module
 from server.engine.types import Region
 from server.tracker.matching import (
     bare_address,
+    delivered_stems,
     delivery_matches,
     normalize_message_id,
+    promise_stems,
     split_references,
+    stems_match,
     words_match,
 )
 from server.tracker.store import TrackerStore
@@ -147,6 +151,60 @@ def test_reply_delivering_one_of_two_thread_promises_keeps_only_that_one(store: 
 ])
 def test_words_match_is_compound_aware(a: str, b: str, expected: bool) -> None:
     assert words_match(a, b) is expected
+
+
+WORDS = ["Angebot", "Angebots", "Preisangebot", "Unterlagen", "Unterlage", "Preise", "Preis", "Rechnungskopie",
+         "Rechnung", "Terminal", "Termin", "PDF", "pdf", "Plan", "Zeitplan", "Tor", "Motor", "Reis",
+         "Angebotsunterlagen", "Bericht", "Wochenbericht", "Kosten", "Nebenkosten", "Ofen", "Backofen"]
+
+
+def test_precomputed_stems_match_exactly_like_words_match() -> None:
+    from server.engine.delivery_match import stems
+
+    for a in WORDS:
+        for b in WORDS:
+            assert stems_match(frozenset(stems(a)), frozenset(stems(b))) is words_match(a, b), (a, b)
+
+
+def test_promise_stems_are_computed_once_per_promise(store: TrackerStore) -> None:
+    for n in range(3):
+        promise_angebot(store, f"<p{n}@firma.de>", obj=None, quote=f"Die Unterlagen {n} bekommen Sie morgen.")
+    promise_stems.cache_clear()
+    delivered_stems.cache_clear()
+    for n in range(4):
+        deliver(store, "Unterlage" if n == 3 else "Zeichnung", message_id=f"<d{n}@firma.de>")
+    # Four delivery mails compared with three open promises: each promise's stems computed once.
+    info = promise_stems.cache_info()
+    assert (info.misses, info.hits) == (3, 9)
+    assert [p.state for p in store.list()] == ["kept"] * 3
+
+
+def dump(store: TrackerStore) -> list[list[tuple[object, ...]]]:
+    """Every row of the tables record_mail writes, in a stable order."""
+    return [[tuple(row) for row in store.read(f"SELECT * FROM {table} ORDER BY 1, 2")]
+            for table in ("mails", "mail_recipients", "promises", "history")]
+
+
+def test_a_stored_message_id_runs_no_second_kept_detection(store: TrackerStore,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    first = promise_angebot(store, "<p1@firma.de>")
+    deliver(store, "Angebot")
+    assert state(store, first) == "kept"
+    # A second offer promise, sent before the delivery, but recorded after it: the delivery mail arriving
+    # again (a retry) must not keep it, since kept detection ran when the delivery was first stored.
+    second = promise_angebot(store, "<p2@firma.de>")
+    before = dump(store)
+    calls: list[str] = []
+
+    def counting(*args: object) -> dict[int, str]:
+        calls.append(str(args[2]))
+        return {}
+
+    monkeypatch.setattr(store_module, "kept_by", counting)
+    deliver(store, "Angebot")
+    assert calls == []
+    assert state(store, second) == "open"
+    assert dump(store) == before
 
 
 def test_delivery_matches_ignores_deadline_words() -> None:
