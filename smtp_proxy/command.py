@@ -44,7 +44,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--timeout", default="60", metavar="DAUER",
                    help="Zeitlimit je Upstream-Schritt (Standard: 60 s)")
     p.add_argument("--extract-budget", default="2s", metavar="DAUER",
-                   help="Zeitbudget der Analyse je Mail, danach error=timeout (Standard: 2s)")
+                   help="CPU-Zeit der Analyse je Mail; darüber wird für die Mail nichts gespeichert "
+                   "(Standard: 2s)")
+    p.add_argument("--tag-wait", default="0.2s", metavar="DAUER",
+                   help="so lange wartet eine Mail höchstens auf ihre Analyse, sonst geht sie sofort mit "
+                   "'X-Versprochen: pending' hinaus und die Zusagen werden nachgetragen (Standard: 0.2s; "
+                   "0 = nie warten; gleich --extract-budget = immer warten)")
+    p.add_argument("--queue", default=5000, type=int, metavar="N",
+                   help="höchstens so viele Analysen in der Warteschlange; ist sie voll, wartet die Mail "
+                   "(Standard: 5000)")
+    p.add_argument("--queue-bytes", default="64M", metavar="BYTES",
+                   help="höchstens so viele Bytes Mailtext in der Warteschlange (Standard: 64M)")
+    p.add_argument("--worker-nice", default=10, type=int, metavar="N",
+                   help="niedrigere CPU-Priorität der Analyseprozesse, damit das Weiterleiten Vorrang hat "
+                   "(Standard: 10; 0 = gleich)")
     p.add_argument("--allow", action="append", default=[], metavar="NETZ",
                    help="erlaubte Client-Netze, mehrfach möglich (Standard: nur Loopback)")
     p.add_argument("--remind-every", metavar="DAUER",
@@ -78,12 +91,18 @@ def settings_from_args(args: argparse.Namespace) -> ProxySettings:
                             "der Proxy würde Mails an sich selbst senden")
     if args.workers < 0 or args.pool_size < 0:
         raise SettingsError("--workers und --pool-size dürfen nicht negativ sein")
+    if args.queue < 1:
+        raise SettingsError("--queue muss mindestens 1 sein")
+    if not 0 <= args.worker_nice <= 19:
+        raise SettingsError("--worker-nice muss zwischen 0 und 19 liegen")
     return ProxySettings(
         listen_host=listen_host, listen_port=listen_port,
         upstream_host=upstream_host, upstream_port=upstream_port,
         db_path=Path(args.db) if args.db else None,
         timeout=parse_duration(args.timeout),
         extract_budget=parse_duration(args.extract_budget),
+        tag_wait=parse_duration(args.tag_wait, zero=True),
+        queue_max=args.queue, queue_bytes=parse_size(args.queue_bytes), worker_nice=args.worker_nice,
         allow=tuple(parse_network(a) for a in args.allow) or LOOPBACK,
         remind_every=parse_duration(args.remind_every) if args.remind_every else None,
         max_size=parse_size(args.max_size),

@@ -59,9 +59,17 @@ class Extraction:
         return f"{HEADER_NAME}: {self.header}\r\n".encode("ascii", "replace")
 
 
+PENDING = "pending"
+
+
 def failed(error: str) -> Extraction:
-    """The extraction result for a failure kind (`timeout`, `parse`, `unavailable`)."""
+    """The extraction result for a failure kind (`timeout`, `parse`, `unavailable`, `busy`, `refused`)."""
     return Extraction(header=f"error={error}", error=error)
+
+
+def pending(ticket: int) -> Extraction:
+    """The result for a mail relayed before its analysis finished (the worker records it later)."""
+    return Extraction(header=PENDING, ticket=ticket)
 
 
 def header_value(analysis: Analysis) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from smtp_proxy.extract import Extraction
+from smtp_proxy.extract import PENDING, Extraction
 from smtp_proxy.recorder import TrackerRecorder
 from smtp_proxy.relay import UpstreamRelay, Verdict
 from smtp_proxy.settings import LINE_LENGTH_LIMIT, Network, peer_allowed
@@ -93,6 +93,10 @@ class ProxyHandler:
         self.stats[f"{verdict.code // 100}xx"] += 1
         if extraction.error:
             self.stats[f"extract_{extraction.error}"] += 1
+        elif extraction.header == PENDING:
+            self.stats["pending"] += 1
+        else:
+            self.stats["tagged"] += 1
 
     async def handle_exception(self, error: Exception) -> str:
         """Any exception in a session becomes a 451 (aiosmtpd would answer 500 and bounce the mail)."""

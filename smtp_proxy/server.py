@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable
 
 from smtp_proxy.handler import ProxyHandler, ProxySMTP
-from smtp_proxy.pool import AnalyzerFactory, ExtractionPool
+from smtp_proxy.pool import AnalyzerFactory, ExtractionPool, QueueLimits
 from smtp_proxy.recorder import Store, StoreFactory, TrackerRecorder
 from smtp_proxy.relay import UpstreamRelay, close_idle
 from smtp_proxy.settings import ProxySettings
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 # Seconds a shutdown waits for messages being relayed right now before closing connections.
 SHUTDOWN_GRACE = 30.0
+# Seconds a shutdown then gives queued analyses of relayed mail to finish (their promises are recorded).
+DRAIN_LIMIT = 10.0
 
 # A picklable `job(store)`: it runs where the tracker's write connection lives.
 TrackerJob = Callable[[Store], object]
@@ -32,8 +34,11 @@ class ProxyServer:
         self.settings = settings
         processes = settings.workers > 0
         # With worker processes each worker records what it analysed; workers=0 keeps all in here.
+        limits = QueueLimits(max_jobs=settings.queue_max, max_bytes=settings.queue_bytes,
+                             budget=settings.extract_budget, nice=settings.worker_nice)
         self.pool = ExtractionPool(analyzer_factory, workers=settings.workers, budget=settings.extract_budget,
-                                   store_factory=store_factory if processes else None)
+                                   store_factory=store_factory if processes else None,
+                                   tag_wait=settings.tag_wait, limits=limits)
         self.relay = UpstreamRelay(settings.upstream_host, settings.upstream_port, timeout=settings.timeout,
                                    pool_size=settings.pool_size, local_hostname=settings.hostname)
         self.recorder = TrackerRecorder(store_factory) if store_factory is not None and not processes else None
@@ -97,6 +102,8 @@ class ProxyServer:
             if session.transport is not None:
                 session.transport.close()
         await close_idle(self.relay)
+        if not await self.pool.sync(DRAIN_LIMIT if grace > 0 else 0.0):
+            log.error("Beim Beenden noch %d Analysen offen", self.pool.backlog)
         if self.recorder is not None:
             await self.recorder.close()
         await self.pool.close()

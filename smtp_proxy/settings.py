@@ -35,8 +35,16 @@ class ProxySettings:
     db_path: Path | None = None
     # Seconds for each upstream step (connect, each command, the reply to the final dot).
     timeout: float = 60.0
-    # Seconds the extraction (MIME parse + engine) may take, queueing included.
+    # CPU seconds one analysis (MIME parse + engine) may use; past it nothing is recorded for the mail.
+    # In thread mode (workers=0) the mail waits this long at most, queueing included.
     extract_budget: float = 2.0
+    # Seconds a mail waits for its analysis before it is relayed with `X-Versprochen: pending`.
+    tag_wait: float = 0.2
+    # Analyses queued or running, at most (count and bytes); a full queue holds new mail (backpressure).
+    queue_max: int = 5000
+    queue_bytes: int = 64 * 1024 * 1024
+    # Nice value added to the analysis processes, so the relay keeps its core under load.
+    worker_nice: int = 10
     allow: tuple[Network, ...] = LOOPBACK
     remind_every: float | None = None
     max_size: int = POSTFIX_MESSAGE_SIZE_LIMIT
@@ -62,14 +70,14 @@ def parse_hostport(value: str, *, default_host: str = "127.0.0.1") -> tuple[str,
     return host, port
 
 
-def parse_duration(value: str) -> float:
-    """'2s', '500ms', '5m', '1h' or plain seconds → seconds; raises SettingsError."""
+def parse_duration(value: str, *, zero: bool = False) -> float:
+    """'2s', '500ms', '5m', '1h' or plain seconds → seconds (0 only with `zero`); raises SettingsError."""
     match = _DURATION.match(value)
     if match is None:
         raise SettingsError(f"Ungültige Dauer {value!r}: erwartet z. B. 2s, 500ms, 5m oder 1h")
     number = float(match.group(1).replace(",", "."))
     seconds = number * _UNIT_SECONDS[(match.group(2) or "s").lower()]
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not zero):
         raise SettingsError(f"Ungültige Dauer {value!r}: muss größer als null sein")
     return seconds
 

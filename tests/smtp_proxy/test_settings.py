@@ -98,6 +98,24 @@ def test_settings_defaults_follow_postfix_and_loopback() -> None:
     assert settings.max_size == POSTFIX_MESSAGE_SIZE_LIMIT
     assert settings.allow == LOOPBACK
     assert (settings.timeout, settings.extract_budget, settings.remind_every) == (60.0, 2.0, None)
+    assert (settings.tag_wait, settings.queue_max, settings.queue_bytes, settings.worker_nice) == \
+        (0.2, 5000, 64 * 1024 * 1024, 10)
+
+
+def test_settings_for_the_analysis_queue() -> None:
+    settings = settings_from_args(parse(["--tag-wait", "0", "--queue", "200", "--queue-bytes", "8M",
+                                         "--worker-nice", "0"]))
+    assert (settings.tag_wait, settings.queue_max, settings.queue_bytes, settings.worker_nice) == \
+        (0.0, 200, 8 * 1024 * 1024, 0)
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [
+    (["--queue", "0"], "--queue"), (["--worker-nice", "20"], "--worker-nice"),
+    (["--tag-wait", "-1s"], "Ungültige Dauer"), (["--queue-bytes", "viel"], "Ungültige Größe"),
+])
+def test_settings_refuse_bad_queue_options(argv: list[str], fragment: str) -> None:
+    with pytest.raises(SettingsError, match=fragment):
+        settings_from_args(parse(argv))
 
 
 def test_settings_from_all_options() -> None:

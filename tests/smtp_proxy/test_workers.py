@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import queue
 import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from server.engine.types import Analysis
+from smtp_proxy.pool import ExtractionPool, QueueLimits
 from smtp_proxy.reminders import reminder_cycle
-from tests.smtp_proxy.helpers import mail, send, tracker_rows
-from tests.smtp_proxy.support import CaptureHandler, FakeAnalyzer, ProxyFactory, UpstreamController
+from smtp_proxy.worker_process import WorkerState
+from tests.smtp_proxy.helpers import mail, send, split_header, tracker_rows
+from tests.smtp_proxy.support import (
+    CaptureHandler,
+    FakeAnalyzer,
+    ProxyFactory,
+    SlowAnalyzer,
+    UpstreamController,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -71,24 +83,123 @@ def test_the_reminder_cycle_runs_through_the_upstream(
     assert len(handler.messages) == 2
 
 
-async def test_a_late_result_is_settled_as_refused_so_nothing_leaks() -> None:
-    from smtp_proxy.pool import ExtractionPool
-    from tests.smtp_proxy.helpers import mail as make_mail
-    from tests.smtp_proxy.support import SlowAnalyzer
+def test_slow_analyses_are_relayed_pending_and_recorded_once_accepted(
+        make_proxy: ProxyFactory, upstream: UpstreamController, tmp_path: Path) -> None:
+    db = tmp_path / "t.sqlite3"
+    proxy = make_proxy(upstream.port, analyzer=SlowAnalyzer, db=db, workers=1, tag_wait=0.1)
+    handler: CaptureHandler = upstream.handler
+    originals = [mail("LANGSAM ZUSAGE bis 2026-11-27\r\n", f"<slow{n}@firma.example>") for n in range(2)]
+    # The first analysis runs for a second: it is running when its mail's verdict comes. The second
+    # waits behind it, so its verdict is known before it reaches the worker.
+    assert [send(proxy.port, raw)[0] for raw in originals] == [250, 250]
+    for received, raw in zip(handler.messages, originals, strict=True):
+        assert split_header(received.data) == (b"X-Versprochen: pending\r\n", raw)
+    assert proxy.call(proxy.server.pool.sync(30)) is True
+    assert mail_ids(db) == {"<slow0@firma.example>", "<slow1@firma.example>"}
+    assert proxy.server.handler.stats["pending"] == 2
 
-    pool = ExtractionPool(SlowAnalyzer, workers=1, budget=0.2)
+
+def test_a_pending_analysis_of_refused_mail_records_nothing(
+        make_proxy: ProxyFactory, upstream: UpstreamController, tmp_path: Path) -> None:
+    db = tmp_path / "t.sqlite3"
+    proxy = make_proxy(upstream.port, analyzer=SlowAnalyzer, db=db, workers=1, tag_wait=0.1)
+    handler: CaptureHandler = upstream.handler
+    handler.mode = "4xx"
+    assert send(proxy.port, mail("LANGSAM ZUSAGE\r\n", "<deferred@firma.example>"))[0] == 450
+    assert send(proxy.port, mail("LANGSAM ZUSAGE\r\n", "<deferred2@firma.example>"))[0] == 450
+    handler.mode = "ok"
+    assert send(proxy.port, mail("ZUSAGE\r\n", "<accepted@firma.example>"))[0] == 250
+    assert proxy.call(proxy.server.pool.sync(30)) is True
+    assert mail_ids(db) == {"<accepted@firma.example>"}
+
+
+async def test_a_full_queue_holds_the_next_mail_until_there_is_room() -> None:
+    pool = ExtractionPool(SlowAnalyzer, workers=1, budget=5.0, tag_wait=0.05,
+                          limits=QueueLimits(max_jobs=1))
     await pool.start()
     try:
-        late = await pool.extract(make_mail("LANGSAM ZUSAGE\r\n"), "a@b", ["c@d"])
-        assert late.header == "error=timeout"
-        fast = await pool.extract(make_mail("ZUSAGE\r\n"), "a@b", ["c@d"])  # queued behind the slow one
-        assert fast.header in ("1 Zusage", "error=timeout")
+        first = await pool.extract(mail("LANGSAM ZUSAGE\r\n"), "a@b", ["c@d"])
+        assert first.header == "pending" and first.ticket is not None
         processes = pool._processes
-        assert processes is not None
-        deadline = asyncio.get_running_loop().time() + 10
-        while processes.workers[0].job is not None and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
-        # Results nobody waits for any more were settled as refused: no owner entries pile up.
-        assert len(processes._owners) == (1 if fast.ticket is not None else 0)
+        assert processes is not None and processes.full(0)
+        waiting = asyncio.create_task(pool.extract(mail("ZUSAGE\r\n"), "a@b", ["c@d"]))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # backpressure: no room before the slow analysis is done
+        second = await waiting
+        assert second.header in ("1 Zusage", "pending")
+        assert first.ticket not in processes.unfinished  # the first had finished before room was made
+        pool.settle(first.ticket, True)
+        if second.ticket is not None:
+            pool.settle(second.ticket, False)
+        assert await pool.sync(10) is True
     finally:
         await pool.close()
+
+
+async def test_a_queued_job_whose_mail_was_refused_is_never_analysed() -> None:
+    pool = ExtractionPool(SlowAnalyzer, workers=1, budget=5.0, tag_wait=0.05)
+    await pool.start()
+    try:
+        running = await pool.extract(mail("LANGSAM ZUSAGE\r\n"), "a@b", ["c@d"])
+        queued = await pool.extract(mail("ZUSAGE\r\n"), "a@b", ["c@d"])
+        processes = pool._processes
+        assert processes is not None and running.ticket is not None and queued.ticket is not None
+        job = processes.unfinished[queued.ticket]
+        assert job.sent_at is None  # still queued behind the slow one
+        pool.settle(queued.ticket, False)
+        assert job.future.result().header == "error=refused"
+        assert queued.ticket not in processes.unfinished
+        pool.settle(running.ticket, True)
+        assert await pool.sync(10) is True
+        assert not processes._owners  # every finished job was settled: nothing is kept
+    finally:
+        await pool.close()
+
+
+async def test_worker_processes_run_at_a_lower_priority() -> None:
+    pool = ExtractionPool(FakeAnalyzer, workers=1, budget=1.0, limits=QueueLimits(nice=7))
+    await pool.start()
+    try:
+        processes = pool._processes
+        assert processes is not None
+        pid = processes.workers[0].process.pid
+        assert pid is not None
+        assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    finally:
+        await pool.close()
+
+
+class Burner(FakeAnalyzer):
+    """Spends CPU (not wall time) on 'RECHNEN'."""
+
+    def analyze(self, text: str, sent: datetime | None = None) -> Analysis:
+        """Busy-loop for 0.2 s of CPU on 'RECHNEN', then behave like FakeAnalyzer."""
+        if "RECHNEN" in text:
+            start = time.thread_time()
+            while time.thread_time() - start < 0.2:
+                pass
+        return super().analyze(text, sent)
+
+
+class ListTracker:
+    """Stands in for the worker's tracker thread: collects what would be recorded."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue[Any] = queue.Queue()
+        self.recorded = self.failures = 0
+
+
+@pytest.mark.parametrize(("body", "verdict", "header", "recorded"), [
+    ("ZUSAGE", True, "1 Zusage", 1),          # accepted before the analysis: recorded at once
+    ("ZUSAGE", False, "1 Zusage", 0),         # refused before the analysis: nothing
+    ("ZUSAGE", None, "1 Zusage", 0),          # no verdict yet: kept until settled
+    ("RECHNEN ZUSAGE", True, "error=timeout", 0),  # over the CPU budget: nothing, even if accepted
+])
+def test_the_worker_records_by_verdict_and_cpu_budget(body: str, verdict: bool | None, header: str,
+                                                      recorded: int) -> None:
+    tracker = ListTracker()
+    state = WorkerState(Burner(), tracker, budget=0.1)  # type: ignore[arg-type]
+    job_id, result, *_ = state.job(7, mail(body + "\r\n"), "a@b", ("c@d",), verdict)
+    assert (job_id, result.header, tracker.jobs.qsize()) == (7, header, recorded)
+    assert list(state.pending) == ([7] if verdict is None and recorded == 0 and header != "error=timeout"
+                                   else [])
