@@ -111,7 +111,7 @@ def test_settings_for_the_analysis_queue() -> None:
 
 @pytest.mark.parametrize(("argv", "fragment"), [
     (["--queue", "0"], "--queue"), (["--worker-nice", "20"], "--worker-nice"),
-    (["--tag-wait", "-1s"], "Ungültige Dauer"), (["--queue-bytes", "viel"], "Ungültige Größe"),
+    (["--tag-wait", "kurz"], "Ungültige Dauer"), (["--queue-bytes", "viel"], "Ungültige Größe"),
 ])
 def test_settings_refuse_bad_queue_options(argv: list[str], fragment: str) -> None:
     with pytest.raises(SettingsError, match=fragment):
