@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lexicon import load_grammar
 from server.engine.nlp import Tokens
@@ -28,17 +28,15 @@ ZU_INFINITIVE = re.compile(r"^\w{2,}zu\w{3,}en$")
 WRAPPED_LINE = 50
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A stretch of a sentence between clause punctuation, tagged by its role."""
+class Chunk(NamedTuple):
+    """A stretch of a sentence between clause punctuation, tagged by its role (a tuple: cheap to build)."""
 
     start: int  # token index (inclusive)
     end: int    # token index (exclusive)
     role: str   # "main" | "sub" | "inf" | "frag"
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
     """A main clause with the subordinate, infinitive and fragment chunks that belong to it."""
 
     sentence: tuple[int, int]   # token range of the sentence
@@ -54,12 +52,12 @@ class Unit:
     @property
     def start(self) -> int:
         """First token index."""
-        return self.chunks[0].start
+        return self.before[0].start if self.before else self.main.start
 
     @property
     def end(self) -> int:
         """Token index after the last token."""
-        return self.chunks[-1].end
+        return self.after[-1].end if self.after else self.main.end
 
 
 def is_verb(tokens: Tokens, i: int, verb_forms: frozenset[str]) -> bool:

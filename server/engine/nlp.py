@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import types
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,7 @@ class Tokens:
 
 
 TOKENS_KEY = "versprochen.tokens"
+PUNCT_CACHE_SIZE = 200_000  # distinct words remembered for the punctuation flag
 
 
 def tokens_of(doc: Doc) -> Tokens:
@@ -108,35 +110,35 @@ def tokens_of(doc: Doc) -> Tokens:
     return tokens
 
 
-def _table_for(doc: Doc, text: str, lemmas: dict[str, str]) -> Tokens:
-    """Build the token table from spaCy's arrays and the text (no Token objects: they cost ~1 µs each)."""
-    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, SPACY
+def punct_flag(word: str) -> bool:
+    """spaCy's IS_PUNCT: every character is Unicode punctuation (category P*)."""
+    return all(unicodedata.category(char).startswith("P") for char in word)
 
-    rows = doc.to_array([IDX, LENGTH, SPACY, IS_SPACE, IS_PUNCT]).tolist() if len(doc) else []
-    words: list[str] = []
-    lower: list[str] = []
-    start: list[int] = []
-    end: list[int] = []
-    space: list[str] = []
-    is_space: list[bool] = []
-    is_punct: list[bool] = []
-    lemma: list[str] = []
-    nouns: list[bool] = []
-    previous_ends = True  # the first word of a line or sentence may be capitalised without being a noun
-    for idx, length, spacy_flag, sp, punct in rows:
-        word = text[idx:idx + length]
-        low = word.lower()
-        words.append(word)
-        lower.append(low)
-        start.append(idx)
-        end.append(idx + length)
-        space.append(" " if spacy_flag else "")
-        is_space.append(bool(sp))
-        is_punct.append(bool(punct))
-        noun = word[:1].isupper() and not previous_ends and not word.isupper()
-        lemma.append(low if noun else lemmas.get(low, low))
-        nouns.append(noun)
-        previous_ends = bool(sp) or word[-1:] in SENTENCE_STARTERS
+
+def _table_for(doc: Doc, text: str, lemmas: dict[str, str], punct: dict[str, bool]) -> Tokens:
+    """Build the token table from spaCy's arrays and the text (no Token objects: they cost ~1 µs each)."""
+    from spacy.attrs import IDX, LENGTH, SPACY
+
+    if not len(doc):
+        return Tokens([], [], [], [], [], [], [], [], [], [], text)
+    # Token attributes only: reading the lexeme flags (IS_SPACE, IS_PUNCT) costs 4x more than
+    # computing them here from the words with a cache.
+    start, lengths, spacy_flags = doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
+    # Column-wise comprehensions: about twice as fast as one loop appending to ten lists.
+    end = [a + n for a, n in zip(start, lengths, strict=True)]
+    words = [text[a:b] for a, b in zip(start, end, strict=True)]
+    lower = [w.lower() for w in words]
+    space = [" " if f else "" for f in spacy_flags]
+    is_space = [w.isspace() for w in words]
+    if len(punct) > PUNCT_CACHE_SIZE:
+        punct.clear()
+    is_punct = [punct[w] if w in punct else punct.setdefault(w, punct_flag(w)) for w in words]
+    # The first word of a line or sentence may be capitalised without being a noun.
+    starters = SENTENCE_STARTERS
+    previous_ends = [True, *(sp or w[-1:] in starters for w, sp in zip(words, is_space, strict=True))]
+    nouns = [w[:1].isupper() and not prev and not w.isupper() for w, prev in zip(words, previous_ends, strict=False)]
+    get = lemmas.get
+    lemma = [low if noun else get(low, low) for low, noun in zip(lower, nouns, strict=True)]
     breaks = [sp and ("\n" in w or "\r" in w) for w, sp in zip(words, is_space, strict=True)]
     line_after = [*breaks[1:], False]
     return Tokens(words, lower, start, end, space, is_space, is_punct, lemma, nouns, line_after, text)
@@ -183,11 +185,12 @@ class Pipeline:
         self.lemmas = lemma_table(lexicon)
         self.lemmas.update(extra_lemmas)
         self.nlp: Language = spacy.blank("de")
+        self._punct: dict[str, bool] = {}
 
     def __call__(self, text: str) -> Doc:
         """Tokenise `text` and attach its token table (read it with `tokens_of`)."""
         doc = self.nlp.make_doc(text)
-        doc.user_data[TOKENS_KEY] = _table_for(doc, text, self.lemmas)
+        doc.user_data[TOKENS_KEY] = _table_for(doc, text, self.lemmas, self._punct)
         return doc
 
     @property

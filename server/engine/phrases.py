@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,19 @@ class PhraseMatches:
     """Phrase matches of one Doc, queryable by token range."""
 
     def __init__(self, found: list[tuple[Rule, int, int]]) -> None:
-        self.found = found
+        self.found = sorted(found, key=lambda m: m[1])  # stable: equal starts keep the matcher's order
+        self._starts = [m[1] for m in self.found]
+        self._within: dict[tuple[int, int], list[tuple[Rule, int, int]]] = {}
 
     def within(self, start: int, end: int) -> list[tuple[Rule, int, int]]:
-        """Matches lying fully inside tokens [start, end)."""
-        return [m for m in self.found if m[1] >= start and m[2] <= end]
+        """Matches lying fully inside tokens [start, end) (memoised: clauses ask for the same range often)."""
+        key = (start, end)
+        hit = self._within.get(key)
+        if hit is None:
+            lo = bisect.bisect_left(self._starts, start)
+            hi = bisect.bisect_left(self._starts, end, lo)
+            hit = self._within[key] = [m for m in self.found[lo:hi] if m[2] <= end]
+        return hit
 
 
 class PhraseIndex:
