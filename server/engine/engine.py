@@ -32,11 +32,14 @@ F = TypeVar("F", Promise, Jargon, Delivery)
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ParagraphFindings:
-    """Findings of one paragraph, offsets relative to the paragraph."""
+    """Findings of one paragraph; a finding's offset minus `origin` is its offset in the paragraph."""
 
     promises: tuple[Promise, ...]
     jargon: tuple[Jargon, ...]
     deliveries: tuple[Delivery, ...]
+    # Findings keep the offsets of the text they were found in (several paragraphs analysed as one),
+    # so each is moved once, when placed, instead of once into the paragraph and once out of it.
+    origin: int = 0
 
 
 def shift(finding: F, by: int) -> F:
@@ -119,9 +122,10 @@ class Engine:
         hit = self._at.get((id(found), offset))
         if hit is not None and hit[0] is found:  # identity check: ids of evicted entries can be reused
             return hit[1]
-        placed = ParagraphFindings(tuple(shift(p, offset) for p in found.promises),
-                                   tuple(shift(j, offset) for j in found.jargon),
-                                   tuple(shift(d, offset) for d in found.deliveries))
+        by = offset - found.origin
+        placed = ParagraphFindings(tuple(shift(p, by) for p in found.promises),
+                                   tuple(shift(j, by) for j in found.jargon),
+                                   tuple(shift(d, by) for d in found.deliveries))
         if len(self._at) > CACHE_SIZE:
             self._at.clear()
         self._at[(id(found), offset)] = (found, placed)
@@ -149,7 +153,7 @@ class Engine:
             items = list(paragraphs(masked, Region(0, len(masked))))
             for (offset, _), found in zip(items, self._paragraphs(masked, items, sent, quoted=True), strict=True):
                 for promise in found.promises:
-                    yield shift(promise, region.start + offset)
+                    yield shift(promise, region.start + offset - found.origin)
 
     def _paragraphs(self, source: str, items: list[tuple[int, str]], sent: datetime,
                     *, quoted: bool) -> list[ParagraphFindings]:
@@ -197,5 +201,6 @@ class Engine:
         for kind, findings in kinds:
             for finding in findings:
                 k = bisect.bisect_right(starts, finding.start) - 1
-                buckets[k][kind].append(finding.moved(-starts[k]))  # type: ignore[arg-type]
-        return [ParagraphFindings(tuple(p), tuple(j), tuple(d)) for p, j, d in buckets]
+                buckets[k][kind].append(finding)  # type: ignore[arg-type]
+        return [ParagraphFindings(tuple(p), tuple(j), tuple(d), origin)
+                for (p, j, d), origin in zip(buckets, starts, strict=True)]
