@@ -32,10 +32,12 @@ def kept_by(conn: sqlite3.Connection, mail: SentMail, message_id: str, sent: str
                 WHERE r.address IN ({marks}) AND m.sender_addr = ? AND p.state IN ('open', 'postponed')
                 AND p.message_id <> ? AND m.sent <= ?""",
             (*recipients, bare_address(mail.sender), message_id, sent)).fetchall()
+        # A mail often names one object several times; each distinct one is compared once per promise.
+        objects = list(dict.fromkeys(d.object for d in analysis.deliveries))
         for row in rows:
-            for d in analysis.deliveries:
-                if delivery_matches(d.object, row["quote"], row["object"], row["deadline_text"]):
-                    kept[row["id"]] = f"Lieferung erkannt: {d.object}"
+            for obj in objects:
+                if delivery_matches(obj, row["quote"], row["object"], row["deadline_text"]):
+                    kept[row["id"]] = f"Lieferung erkannt: {obj}"
                     break
     refs = [r for r in refs if r != message_id]
     if refs and says_as_promised(analysis):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
@@ -113,46 +114,49 @@ def promise_words(quote: str, obj: str | None, deadline_text: str | None) -> lis
     return words + [w for w in _nouns(quote, exclude=deadline_words) if w not in words]
 
 
-# Open promises are compared with every delivery to the same customer: their stems are computed once per
-# process (24-50 ms per mail with 500 open promises before), keyed by the columns they derive from.
+# Open promises are compared with every delivery to the same customer: their word forms are computed once
+# per process (24-50 ms per mail with 500 open promises before), keyed by the columns they derive from.
 STEM_CACHE_SIZE = 65_536
-Stems = frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class WordForms:
+    """The stems of some words, and the compound heads those stems end in, as sets to intersect."""
+
+    stems: frozenset[str]
+    heads: frozenset[str]
+
+
+def word_forms(words: Iterable[str]) -> WordForms:
+    """Stems of `words` plus each stem's possible compound heads (what `words_match` compares)."""
+    from server.engine.delivery_match import MIN_HEAD, MIN_REST, stems  # lazily, see `_nouns`
+
+    all_stems = frozenset(s for w in words for s in stems(w))
+    # "Preisangebot" ends in the head "angebot": at least MIN_REST letters cut off, at least MIN_HEAD left.
+    heads = frozenset(s[k:] for s in all_stems for k in range(MIN_REST, len(s) - MIN_HEAD + 1))
+    return WordForms(all_stems, heads)
+
+
+def forms_match(a: WordForms, b: WordForms) -> bool:
+    """`words_match` for any word of `a` and any of `b`: one word inflected, or a compound and its head."""
+    return not (a.stems.isdisjoint(b.stems) and a.heads.isdisjoint(b.stems) and b.heads.isdisjoint(a.stems))
 
 
 @functools.lru_cache(maxsize=STEM_CACHE_SIZE)
-def promise_stems(quote: str, obj: str | None, deadline_text: str | None) -> tuple[Stems, ...]:
-    """The stems of each of `promise_words`, cached (a promise's columns never change while it is open)."""
-    from server.engine.delivery_match import stems  # lazily, see `_nouns`
-
-    return tuple(frozenset(stems(w)) for w in promise_words(quote, obj, deadline_text))
+def promise_forms(quote: str, obj: str | None, deadline_text: str | None) -> WordForms:
+    """The forms of `promise_words`, cached (a promise's columns never change while it is open)."""
+    return word_forms(promise_words(quote, obj, deadline_text))
 
 
 @functools.lru_cache(maxsize=4096)
-def delivered_stems(delivered: str) -> tuple[Stems, ...]:
-    """The stems of each word naming a delivered object, cached like `promise_stems`."""
-    from server.engine.delivery_match import stems  # lazily, see `_nouns`
-
-    return tuple(frozenset(stems(w)) for w in object_words(delivered))
-
-
-def stems_match(a: Stems, b: Stems) -> bool:
-    """`words_match` on precomputed stems: one word in two inflections, or a compound and its head."""
-    from server.engine.delivery_match import MIN_HEAD, MIN_REST  # lazily, see `_nouns`
-
-    if not a.isdisjoint(b):
-        return True
-    for x in a:
-        for y in b:
-            short, long = (x, y) if len(x) <= len(y) else (y, x)
-            if len(long) - len(short) >= MIN_REST and len(short) >= MIN_HEAD and long.endswith(short):
-                return True
-    return False
+def delivered_forms(delivered: str) -> WordForms:
+    """The forms of the words naming a delivered object, cached like `promise_forms`."""
+    return word_forms(object_words(delivered))
 
 
 def delivery_matches(delivered: str, quote: str, obj: str | None, deadline_text: str | None) -> bool:
     """True when a delivered object names the same thing as a promise's object or quote."""
-    targets = promise_stems(quote, obj, deadline_text)
-    return any(stems_match(d, t) for d in delivered_stems(delivered) for t in targets)
+    return forms_match(delivered_forms(delivered), promise_forms(quote, obj, deadline_text))
 
 
 def says_as_promised(analysis: Analysis) -> bool:

@@ -10,12 +10,13 @@ import server.tracker.store as store_module
 from server.engine.types import Region
 from server.tracker.matching import (
     bare_address,
-    delivered_stems,
+    delivered_forms,
     delivery_matches,
+    forms_match,
     normalize_message_id,
-    promise_stems,
+    promise_forms,
     split_references,
-    stems_match,
+    word_forms,
     words_match,
 )
 from server.tracker.store import TrackerStore
@@ -158,23 +159,24 @@ WORDS = ["Angebot", "Angebots", "Preisangebot", "Unterlagen", "Unterlage", "Prei
          "Angebotsunterlagen", "Bericht", "Wochenbericht", "Kosten", "Nebenkosten", "Ofen", "Backofen"]
 
 
-def test_precomputed_stems_match_exactly_like_words_match() -> None:
-    from server.engine.delivery_match import stems
-
+def test_precomputed_forms_match_exactly_like_words_match() -> None:
     for a in WORDS:
         for b in WORDS:
-            assert stems_match(frozenset(stems(a)), frozenset(stems(b))) is words_match(a, b), (a, b)
+            assert forms_match(word_forms([a]), word_forms([b])) is words_match(a, b), (a, b)
+    # Several words on each side: a match of any pair.
+    assert forms_match(word_forms(["Zeichnung", "Preisangebot"]), word_forms(["Plan", "Angebote"]))
+    assert not forms_match(word_forms(["Zeichnung", "Motor"]), word_forms(["Tor", "Rechnungskopie"]))
 
 
-def test_promise_stems_are_computed_once_per_promise(store: TrackerStore) -> None:
+def test_promise_forms_are_computed_once_per_promise(store: TrackerStore) -> None:
     for n in range(3):
         promise_angebot(store, f"<p{n}@firma.de>", obj=None, quote=f"Die Unterlagen {n} bekommen Sie morgen.")
-    promise_stems.cache_clear()
-    delivered_stems.cache_clear()
+    promise_forms.cache_clear()
+    delivered_forms.cache_clear()
     for n in range(4):
         deliver(store, "Unterlage" if n == 3 else "Zeichnung", message_id=f"<d{n}@firma.de>")
     # Four delivery mails compared with three open promises: each promise's stems computed once.
-    info = promise_stems.cache_info()
+    info = promise_forms.cache_info()
     assert (info.misses, info.hits) == (3, 9)
     assert [p.state for p in store.list()] == ["kept"] * 3
 
