@@ -214,8 +214,11 @@ def main() -> int:
         tally, events, elapsed = asyncio.run(
             run_clients(args.messages, args.clients, proxy_port, upstream, upstream_port, log_path))
     finally:
+        # The proxy finishes its analysis backlog before it exits: that is when the tracker is complete.
+        stopping = time.monotonic()
         proxy.send_signal(signal.SIGTERM)
         proxy_code = proxy.wait(120)
+        events.append(f"Proxy beendet {time.monotonic() - stopping:.1f} s nach SIGTERM (Analysen nachgetragen)")
         upstream[0].send_signal(signal.SIGKILL)
         upstream[0].wait()
     return report(args.messages, tally, events, elapsed, log_path, db, proxy_code, folder)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Seconds a shutdown waits for messages being relayed right now before closing connections.
 SHUTDOWN_GRACE = 30.0
 # Seconds a shutdown then gives queued analyses of relayed mail to finish (their promises are recorded).
-DRAIN_LIMIT = 10.0
+DRAIN_LIMIT = 30.0
 
 # A picklable `job(store)`: it runs where the tracker's write connection lives.
 TrackerJob = Callable[[Store], object]
