@@ -5,9 +5,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server.engine.types import (
+from server.engine import _source
+
+# Before any engine module is imported: compiled (mypyc) unless stale or switched off.
+BUILD = _source.choose(Path(__file__).parent)
+
+from server.engine.types import (  # noqa: E402
     Analysis,
     Deadline,
     Delivery,

@@ -8,7 +8,6 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TypeVar
 
 from lexicon import Lexicon, load_lexicon
 from server.engine.deadlines import DeadlineFinder
@@ -27,9 +26,6 @@ CACHE_SIZE = 4096
 # scan a whole Doc (phrase matches, deadlines per clause) stay short on a huge paste.
 RUN_PARAGRAPHS = 16
 
-F = TypeVar("F", Promise, Jargon, Delivery)
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class ParagraphFindings:
     """Findings of one paragraph; a finding's offset minus `origin` is its offset in the paragraph."""
@@ -40,11 +36,6 @@ class ParagraphFindings:
     # Findings keep the offsets of the text they were found in (several paragraphs analysed as one),
     # so each is moved once, when placed, instead of once into the paragraph and once out of it.
     origin: int = 0
-
-
-def shift(finding: F, by: int) -> F:
-    """The finding with all its offsets moved by `by` characters (`moved` builds positionally: cheap)."""
-    return finding if by == 0 else finding.moved(by)
 
 
 def paragraphs(text: str, region: Region) -> Iterator[tuple[int, str]]:
@@ -123,9 +114,12 @@ class Engine:
         if hit is not None and hit[0] is found:  # identity check: ids of evicted entries can be reused
             return hit[1]
         by = offset - found.origin
-        placed = ParagraphFindings(tuple(shift(p, by) for p in found.promises),
-                                   tuple(shift(j, by) for j in found.jargon),
-                                   tuple(shift(d, by) for d in found.deliveries))
+        if by == 0:
+            placed = found
+        else:  # `moved` builds positionally: cheap per keystroke
+            placed = ParagraphFindings(tuple(p.moved(by) for p in found.promises),
+                                       tuple(j.moved(by) for j in found.jargon),
+                                       tuple(d.moved(by) for d in found.deliveries))
         if len(self._at) > CACHE_SIZE:
             self._at.clear()
         self._at[(id(found), offset)] = (found, placed)
@@ -153,7 +147,7 @@ class Engine:
             items = list(paragraphs(masked, Region(0, len(masked))))
             for (offset, _), found in zip(items, self._paragraphs(masked, items, sent, quoted=True), strict=True):
                 for promise in found.promises:
-                    yield shift(promise, region.start + offset - found.origin)
+                    yield promise.moved(region.start + offset - found.origin)
 
     def _paragraphs(self, source: str, items: list[tuple[int, str]], sent: datetime,
                     *, quoted: bool) -> list[ParagraphFindings]:
