@@ -56,9 +56,9 @@ def choose(directory: Path) -> str:
     if os.environ.get(PURE_ENV) == "1":
         reason = "source"
     elif any(source.stat().st_mtime > ext.stat().st_mtime for ext, source in pairs):
+        # Silent on purpose: front-ends own stderr (the language server's client shows it). The
+        # benchmarks print `server.engine.BUILD`.
         reason = "source (stale build)"
-        print("versprochen: the compiled engine is older than its source; using the source "
-              "(rebuild with `pip install -e .`)", file=sys.stderr)
     else:
         return "compiled"
     if not any(isinstance(f, SourceFinder) for f in sys.meta_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 import unicodedata
@@ -153,6 +154,8 @@ def import_spacy() -> Any:
     """`import spacy` without loading spaCy's command line; `import spacy.cli` later still gets the real one."""
     if "spacy" in sys.modules:
         return sys.modules["spacy"]
+    # spaCy needs numpy only for token arrays; OpenBLAS's idle worker threads would spin on the second core.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     stubs = {name: types.ModuleType(name) for name in _SKIPPED_ON_IMPORT if name not in sys.modules}
     if "spacy.cli.info" in stubs:
         stubs["spacy.cli"].__path__ = []  # a package, so that "from .cli.info import info" resolves
