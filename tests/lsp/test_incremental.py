@@ -76,3 +76,28 @@ def test_common_prefix_and_suffix(a: str, b: str) -> None:
     s = common_suffix(a, b, limit)
     assert s <= limit and a[len(a) - s:] == b[len(b) - s:]
     assert s == limit or a[len(a) - s - 1] != b[len(b) - s - 1]
+
+
+def test_settle_heap_freezes_and_a_rebuild_releases_the_old_cycles() -> None:
+    """The engine's objects leave the collector's generations; after a rebuild a dropped cycle is freed."""
+    import gc
+    import weakref
+
+    from server.lsp.analysis import settle_heap
+
+    class Node:
+        """A reference cycle standing in for an old engine."""
+
+        def __init__(self) -> None:
+            self.me = self
+
+    try:
+        old = Node()
+        gone = weakref.ref(old)
+        settle_heap(rebuilt=False)
+        assert gc.get_freeze_count() > 0
+        del old
+        settle_heap(rebuilt=True)
+        assert gone() is None and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
