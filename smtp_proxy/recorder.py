@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures as cf
 import functools
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Pauses (seconds) before further attempts when the tracker database is busy.
+RETRY_PAUSES = (0.5, 2.0, 5.0)
 
 
 class Store(Protocol):
@@ -56,15 +59,28 @@ class TrackerOpenError(RuntimeError):
     """The tracker database cannot be opened at start-up; the message says why."""
 
 
-def record_one(store: Store, facts: SentMail, analysis: Analysis) -> bool:
-    """Record one accepted mail; False (and a log line) when the tracker refused."""
-    try:
-        ids = store.record_mail(facts, analysis)
-    except Exception:
-        log.exception("Zusagen von %s nicht im Tracker gespeichert", facts.message_id)
-        return False
-    log.debug("%s: %d neue Zusagen im Tracker", facts.message_id, len(ids))
-    return True
+def record_one(store: Store, facts: SentMail, analysis: Analysis,
+               pauses: tuple[float, ...] = RETRY_PAUSES) -> bool:
+    """Record one accepted mail, retrying while the database is busy; False (and a log line) if it refused."""
+    from server.tracker.models import TrackerUnavailable
+
+    for pause in (*pauses, None):
+        try:
+            ids = store.record_mail(facts, analysis)
+        except TrackerUnavailable as exc:
+            # Locked by another writer (a niced worker may hold the lock a while under load) or a full
+            # disk: temporary by definition, and this thread is off every mail's path, so it waits.
+            if pause is None:
+                log.error("Zusagen von %s nicht im Tracker gespeichert: %s", facts.message_id, exc)
+                return False
+            time.sleep(pause)
+            continue
+        except Exception:
+            log.exception("Zusagen von %s nicht im Tracker gespeichert", facts.message_id)
+            return False
+        log.debug("%s: %d neue Zusagen im Tracker", facts.message_id, len(ids))
+        return True
+    return False
 
 
 class TrackerRecorder:

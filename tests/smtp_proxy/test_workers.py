@@ -203,3 +203,36 @@ def test_the_worker_records_by_verdict_and_cpu_budget(body: str, verdict: bool |
     assert (job_id, result.header, tracker.jobs.qsize()) == (7, header, recorded)
     assert list(state.pending) == ([7] if verdict is None and recorded == 0 and header != "error=timeout"
                                    else [])
+
+
+class FlakyStore:
+    """A tracker store that is busy (locked) for the first `busy` attempts."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.attempts = 0
+
+    def record_mail(self, mail: Any, analysis: Any) -> list[int]:
+        """Raise TrackerUnavailable while busy, then record nothing new."""
+        from server.tracker.models import TrackerUnavailable
+
+        self.attempts += 1
+        if self.attempts <= self.busy:
+            raise TrackerUnavailable("database is locked")
+        return []
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+@pytest.mark.parametrize(("busy", "recorded", "attempts"), [(0, True, 1), (2, True, 3), (9, False, 4)])
+def test_a_busy_tracker_is_retried_before_a_recording_is_given_up(busy: int, recorded: bool,
+                                                                  attempts: int) -> None:
+    from smtp_proxy.extract import analyze_message
+    from smtp_proxy.recorder import record_one
+
+    result = analyze_message(mail(), FakeAnalyzer(), "a@b", ("c@d",))
+    assert result.facts is not None and result.analysis is not None
+    store = FlakyStore(busy)
+    assert record_one(store, result.facts, result.analysis, pauses=(0.0, 0.0, 0.0)) is recorded
+    assert store.attempts == attempts
