@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -12,6 +12,11 @@ Risk = Literal["high", "medium", "low"]
 JargonKind = Literal["anglicism", "technical", "officialese"]
 
 RULE_PREFIX = "versprochen."
+
+
+def _values(finding: Any) -> tuple[Any, ...]:
+    """The field values of a dataclass instance in declaration order (not recursive, unlike astuple)."""
+    return tuple(getattr(finding, f.name) for f in fields(finding))
 
 
 class Severity(StrEnum):
@@ -35,6 +40,10 @@ class Trigger:
     def moved(self, by: int) -> Trigger:
         """The same trigger `by` characters further on (positional construction: cheap per keystroke)."""
         return Trigger(self.rule, self.start + by, self.end + by, self.text)
+
+    def __reduce__(self) -> tuple[type[Trigger], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (Trigger, _values(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,10 @@ class Deadline:
         if isinstance(self.due, datetime):
             return self.due.strftime("%Y-%m-%dT%H:%M")
         return self.due.isoformat()
+
+    def __reduce__(self) -> tuple[type[Deadline], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (Deadline, _values(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +107,10 @@ class Promise:
         """The rule id as shown to users (`versprochen.<Rule>`)."""
         return RULE_PREFIX + self.rule
 
+    def __reduce__(self) -> tuple[type[Promise], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (Promise, _values(self))
+
 
 @dataclass(frozen=True, slots=True)
 class Jargon:
@@ -118,6 +135,10 @@ class Jargon:
         """The same finding `by` characters further on."""
         return Jargon(self.start + by, self.end + by, self.term, self.kind, self.plain, self.rule, self.message,
                       self.reason, self.severity)
+
+    def __reduce__(self) -> tuple[type[Jargon], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (Jargon, _values(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +167,10 @@ class Delivery:
         """The rule id as shown to users (`versprochen.<Rule>`)."""
         return RULE_PREFIX + self.rule
 
+    def __reduce__(self) -> tuple[type[Delivery], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (Delivery, _values(self))
+
 
 @dataclass(frozen=True, slots=True)
 class Region:
@@ -153,6 +178,10 @@ class Region:
 
     start: int
     end: int
+
+    def __reduce__(self) -> tuple[type[Region], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (Region, _values(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +202,10 @@ class MailStructure:
             value = self.headers.get(key, "")
             out += [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
         return tuple(out)
+
+    def __reduce__(self) -> tuple[type[MailStructure], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (MailStructure, _values(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +244,10 @@ class Analysis:
                 for d in self.deliveries
             ],
         }
+
+    def __reduce__(self) -> tuple[type[Analysis], tuple[Any, ...]]:
+        """Pickle by constructor arguments (the compiled class cannot restore frozen fields one by one)."""
+        return (Analysis, _values(self))
 
 
 def promise_json(p: Promise) -> dict[str, Any]:
