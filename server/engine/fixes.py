@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from lexicon import load_grammar
-from server.engine.types import Deadline, Delivery, Jargon, Promise, Trigger
+from server.engine.types import Deadline, Delivery, Promise, Trigger
 
 WORD = re.compile(r"[^\W\d_][\w\-]*", re.UNICODE)
 SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*")
@@ -24,35 +24,10 @@ NOT_VERBS = PREPOSITIONS | DETERMINERS | COORDINATORS | SUBORDINATORS
 SENTENCE_STARTS = NOT_VERBS | SUBJECT_PRONOUNS
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 DATE_PREPOSITIONS = GRAMMAR["date_prepositions"]
-# Plain alternatives that are advice rather than replacement words ("streichen", "direkt formulieren").
-DELETE_ADVICE = frozenset({"streichen", "weglassen", "ersatzlos streichen"})
-# Alternatives that carry their own finite verb ("hier ist" for "anbei").
-OWN_VERBS = frozenset(["ist", "sind"])
-ADVICE_MARKERS = ("formulieren", "umschreiben", "erklären", "nennen", "ansprechen", "…")
 PLACEHOLDER = "[…]"
 # Abbreviations whose period ends no sentence (single letters and numbers are handled apart).
 ABBREVIATIONS = GRAMMAR["abbreviations"]
 # Noun endings that fix the gender; other nouns leave the article to the writer.
-FEMININE_SUFFIXES = ("ung", "heit", "keit", "schaft", "tion", "sion", "tät", "enz", "anz", "ik", "ei")
-NEUTER_SUFFIXES = ("chen", "lein", "ment")
-ARTICLE_BEFORE = re.compile(
-    r"(?<![\w-])((?i:der|die|das|dem|den|des|im|am|vom|beim|zum|zur|(?:[kmds]?ein|ihr|unser)(?:e|em|en|er|es)?))"
-    r"((?:\s+[a-zäöüß]+(?:e|en|er|es|em))*)\s+$")
-EIN_WORD = re.compile(r"([kmds]?ein|ihr|unser)(e|em|en|er|es)?")
-# Ending of an ein-word by the new noun's gender, for the endings that fix the case (nominative or
-# accusative singular, dative); "-en", "-er", "-es" are ambiguous and left alone.
-EIN_SWAP = {"": {"f": "e", "n": ""}, "e": {"f": "e", "n": ""}, "em": {"f": "er", "n": "em"}}
-ADJECTIVE_ENDING = re.compile(r"\b([a-zäöüß]+?)(es|er|e)\b")
-# Article forms that show case clearly enough to swap the gender (nominative/accusative neuter or feminine,
-# dative); "der", "den", "des" are ambiguous between cases and left alone.
-ARTICLE_SWAP = {
-    "das": {"f": "die", "n": "das"}, "die": {"f": "die", "n": "das"},
-    "dem": {"f": "der", "n": "dem"}, "ein": {"f": "eine", "n": "ein"},
-    "eine": {"f": "eine", "n": "ein"}, "einem": {"f": "einer", "n": "einem"},
-    # Preposition and article in one word (dative masculine/neuter).
-    "im": {"f": "in der", "n": "im"}, "am": {"f": "an der", "n": "am"}, "vom": {"f": "von der", "n": "vom"},
-    "beim": {"f": "bei der", "n": "beim"}, "zum": {"f": "zur", "n": "zum"}, "zur": {"f": "zur", "n": "zum"},
-}
 # Modifier rules whose triggers are absolute words that a hedge replaces (ThirdParties names a carrier:
 # that word must stay).
 ABSOLUTE_RULES = frozenset({"AbsoluteWords"})
@@ -122,7 +97,7 @@ def capitalize_first(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
-def _delete_span(text: str, start: int, end: int) -> tuple[int, int]:
+def delete_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen a deletion so that exactly one space remains between the neighbours."""
     if end < len(text) and text[end] == " ":
         return start, end + 1
@@ -227,7 +202,7 @@ def _drop_edit(text: str, lo: int, hi: int, trig: Trigger) -> tuple[int, int, st
     if tail and comma:
         # "…, versprochen." -> "…."
         return trig.start - len(comma.group()), trig.end, ""
-    start, end = _delete_span(text, trig.start, trig.end)
+    start, end = delete_span(text, trig.start, trig.end)
     return start, end, ""
 
 
@@ -301,10 +276,10 @@ def hedge_fixes(text: str, promise: Promise,
     difficulty = (f"{core} – das hängt allerdings noch von {PLACEHOLDER} ab. "
                   "Falls es eng wird, melde ich mich rechtzeitig bei Ihnen.")
     fixes.append(Fix("Schwierigkeit benennen statt versprechen", lo, hi, difficulty))
-    return _unique(text, fixes)
+    return unique_fixes(text, fixes)
 
 
-def _unique(text: str, fixes: list[Fix]) -> list[Fix]:
+def unique_fixes(text: str, fixes: list[Fix]) -> list[Fix]:
     """Fixes without duplicates and without no-op edits, in order."""
     seen: set[tuple[int, int, str]] = set()
     out = []
@@ -349,90 +324,7 @@ def deadline_fixes(text: str, deadline: Deadline, sent: datetime) -> list[Fix]:
         repl = capitalize_first(label) if at_sentence_start(text, deadline.start) else label
         stop = end if repl.endswith(".") else deadline.end
         fixes.append(Fix(f"Konkret: „{label}“", deadline.start, stop, repl))
-    return _unique(text, fixes)
-
-
-def noun_gender(noun: str) -> str | None:
-    """"f"/"n" for nouns whose suffix decides their gender ("Besprechung", "Dokument"), else None."""
-    word = noun.split()[-1].casefold() if noun.split() else ""
-    if not noun[:1].isupper():
-        return None
-    if word.endswith(FEMININE_SUFFIXES):
-        return "f"
-    if word.endswith(NEUTER_SUFFIXES):
-        return "n"
-    return None
-
-
-def _article_edit(text: str, start: int, plain: str) -> tuple[int, str] | bool | None:
-    """How the article (and adjectives) before text[start] must change for the noun `plain`.
-
-    (start, new text up to the noun) when it must and can change, None when nothing needs changing,
-    False when an article is there but its right form cannot be known.
-    """
-    match = ARTICLE_BEFORE.search(text, max(0, start - 80), start)
-    if match is None:
-        return None
-    article, adjectives = match.group(1), match.group(2)
-    gender = noun_gender(plain)
-    ein = EIN_WORD.fullmatch(article.casefold())
-    if ein is not None:
-        # ein/kein/mein/Ihr/unser: the ending shows gender and case only in some forms.
-        stem, ending = ein.group(1), ein.group(2) or ""
-        if gender is None or ending not in EIN_SWAP:
-            return False
-        new_article = article[:len(stem)] + EIN_SWAP[ending][gender]
-        if ending in ("", "e"):  # mixed declension: "ein kurzes Meeting" -> "eine kurze Besprechung"
-            adjectives = ADJECTIVE_ENDING.sub(lambda m: m.group(1) + ("e" if gender == "f" else "es"), adjectives)
-    else:
-        swaps = ARTICLE_SWAP.get(article.casefold())
-        if swaps is None or gender is None:
-            return False
-        new_article = capitalize_first(swaps[gender]) if article[:1].isupper() else swaps[gender]
-    replacement = new_article + adjectives + text[match.end(2):start]
-    return None if replacement == text[match.start(1):start] else (match.start(1), replacement)
-
-
-def _brings_own_verb(text: str, end: int, plain: str) -> bool:
-    """Whether the alternative has a verb of its own ("hier ist") while a verb already follows the term."""
-    if not set(plain.split()) & OWN_VERBS:
-        return False
-    nxt = WORD.search(text, end, min(len(text), end + 40))
-    return nxt is not None and nxt.group()[0].islower() and nxt.group().casefold() not in NOT_VERBS
-
-
-def jargon_fixes(text: str, jargon: Jargon) -> list[Fix]:
-    """The plain alternatives for a jargon term (capitalised at a sentence start, the article adapted where
-    the replacement's gender is certain; "streichen" deletes)."""
-    fixes = []
-    initial = at_sentence_start(text, jargon.start)
-    written = text[jargon.start:jargon.end]
-    for plain in jargon.plain:
-        advice = plain.strip().casefold()
-        if advice in DELETE_ADVICE:
-            # A sentence's first word holds the verb-second slot: deleting it would break the word order.
-            if not initial:
-                start, end = _delete_span(text, jargon.start, jargon.end)
-                fixes.append(Fix(f"„{written}“ streichen", start, end, ""))
-            continue
-        if any(marker in advice for marker in ADVICE_MARKERS):
-            continue
-        if _brings_own_verb(text, jargon.end, advice):
-            continue  # "Anbei erhalten Sie …" cannot become "Hier ist erhalten Sie …"
-        repl = capitalize_first(plain) if initial else plain
-        notes = []
-        if written.casefold() != jargon.term.casefold():
-            notes.append("Form prüfen")  # an inflected match ("Meetings") gets the base form
-        article = _article_edit(text, jargon.start, plain) if plain[:1].isupper() else None
-        start = jargon.start
-        if isinstance(article, tuple):
-            start, prefix = article
-            repl = prefix + repl
-        elif article is False:
-            notes.append("Artikel prüfen")
-        title = f"Ersetzen durch „{plain}“" + (f" ({', '.join(notes)})" if notes else "")
-        fixes.append(Fix(title, start, jargon.end, repl))
-    return _unique(text, fixes)
+    return unique_fixes(text, fixes)
 
 
 def delivery_fixes(text: str, delivery: Delivery, *, promised: bool | None = None) -> list[Fix]:
@@ -446,7 +338,7 @@ def delivery_fixes(text: str, delivery: Delivery, *, promised: bool | None = Non
     if edit is None:
         return []
     start, end, repl = edit
-    return _unique(text, [Fix("Als eingelöste Zusage formulieren: „Wie versprochen, …“", start, end, repl)])
+    return unique_fixes(text, [Fix("Als eingelöste Zusage formulieren: „Wie versprochen, …“", start, end, repl)])
 
 
 def wie_versprochen(text: str, delivery: Delivery) -> tuple[int, int, str] | None:

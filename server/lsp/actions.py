@@ -12,7 +12,8 @@ from typing import Any
 from lsprotocol import types
 
 from server.config import ConfigError
-from server.engine.fixes import Fix, deadline_fixes, delivery_fixes, hedge_fixes, jargon_fixes
+from server.engine.fixes import Fix, deadline_fixes, delivery_fixes, hedge_fixes
+from server.engine.fixes_jargon import jargon_fixes
 from server.engine.types import RULE_PREFIX, Deadline, Delivery, Jargon, Promise
 from server.lsp.convert import (
     SOURCE,

@@ -13,10 +13,9 @@ from server.engine.fixes import (
     delivery_fixes,
     finite_verb_end,
     hedge_fixes,
-    jargon_fixes,
-    noun_gender,
     sentence_bounds,
 )
+from server.engine.fixes_jargon import jargon_fixes, noun_gender
 from server.engine.types import Deadline, Delivery, Jargon, Promise, Severity, Trigger
 
 MONDAY = datetime(2026, 11, 23, 10, 0)
