@@ -1,7 +1,9 @@
 """Language-server benchmark through a real LSP client over stdio (a small JSON-RPC client of our own).
 
-Figures: start -> first diagnostics, initialize -> first diagnostics, edit -> matching publishDiagnostics
-(p50/p95 over typed edits) for a 5 KB mail and a 100 KB document, peak RSS of the server process.
+Figures: start -> first diagnostics and initialize -> first diagnostics, with the early engine (a child forked
+at start, see server/lsp/early.py) and without it (VERSPROCHEN_LSP_EARLY=0), starts alternating in one run;
+edit -> matching publishDiagnostics (p50/p95 over typed edits) for a 5 KB mail and a 100 KB document; peak RSS
+of the server process, of the early engine's child, and of both together while both live.
 Run: .venv/bin/python bench/bench_lsp.py [--edits 200] [--starts 5]
 """
 
@@ -45,10 +47,11 @@ class Client:
     extra_args: tuple[str, ...] = ()
 
     @classmethod
-    async def start(cls, cwd: Path) -> Client:
-        """Spawn the server."""
+    async def start(cls, cwd: Path, env: dict[str, str] | None = None) -> Client:
+        """Spawn the server (with `env` added to the environment)."""
         proc = await asyncio.create_subprocess_exec(*SERVER, *cls.extra_args, stdin=asyncio.subprocess.PIPE,
-                                                    stdout=asyncio.subprocess.PIPE, cwd=str(cwd))
+                                                    stdout=asyncio.subprocess.PIPE, cwd=str(cwd),
+                                                    env={**os.environ, **(env or {})})
         return cls(proc)
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -119,10 +122,8 @@ class Client:
 
     def peak_rss_mb(self) -> float:
         """VmHWM of the server process (peak resident set) in MB."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return status_mb(self.proc.pid, "VmHWM")
+
 
     async def stop(self) -> None:
         """shutdown, exit, wait."""
@@ -132,16 +133,42 @@ class Client:
         self.reader.cancel()
 
 
+def status_mb(pid: int, field: str) -> float:
+    """A memory figure of /proc/PID/status in MB (0 when the process is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    for line in lines:
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (zombies included)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
 def utf16_col(line: str) -> int:
     """Length of a line in UTF-16 code units."""
     return len(line.encode("utf-16-le")) // 2
 
 
-async def first_diagnostics(root: Path) -> tuple[float, float, float, float]:
+async def first_diagnostics(root: Path, env: dict[str, str]) -> tuple[float, float, float, float]:
     """Seconds from start to the initialize answer and to the first diagnostics, from initialize to the
-    first diagnostics, and the server's CPU time until then (less sensitive to a busy machine)."""
+    first diagnostics, and the server's CPU time until then (its own, without the child's)."""
     t0 = time.perf_counter()
-    client = await Client.start(root)
+    client = await Client.start(root, env)
     t_init = time.perf_counter()
     await client.initialize(root)
     t_answer = time.perf_counter()
@@ -180,6 +207,41 @@ async def typing(client: Client, root: Path, name: str, text: str, edits: int) -
     return latencies
 
 
+async def start_memory(root: Path) -> tuple[float, float, float]:
+    """One more start, sampling memory every 5 ms until the first diagnostics and the child's exit: peak RSS
+    of the server and of the child, and the largest sum of both RSS while both live (kept out of the timed
+    starts: the sampling costs CPU)."""
+    client = await Client.start(root)
+    child_peak = both = 0.0
+    seen_child = False
+
+    async def sample() -> None:
+        nonlocal child_peak, both, seen_child
+        while True:
+            kids = children(client.proc.pid)
+            seen_child = seen_child or bool(kids)
+            child = sum(status_mb(k, "VmRSS") for k in kids)
+            child_peak = max([child_peak, *(status_mb(k, "VmHWM") for k in kids)])
+            if kids and child:
+                both = max(both, status_mb(client.proc.pid, "VmRSS") + child)
+            await asyncio.sleep(0.005)
+
+    sampler = asyncio.ensure_future(sample())
+    await client.initialize(root)
+    uri = (root / "memory.txt").as_uri()
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "plaintext", "version": 1, "text": HEADER + "Wir liefern bis Freitag.\n"}})
+    await client.diagnostics_for(uri, 1)
+    for _ in range(2000):  # until the child has gone (the own engine is ready), 10 s at most
+        if seen_child and not children(client.proc.pid):
+            break
+        await asyncio.sleep(0.005)
+    sampler.cancel()
+    server_peak = client.peak_rss_mb()
+    await client.stop()
+    return server_peak, child_peak, both
+
+
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank)."""
     ordered = sorted(values)
@@ -198,17 +260,22 @@ async def measure(root: Path, edits: int, starts: int) -> None:
     small = HEADER + mail(rng, 700)
     small = small[:5000 - len(QUOTE)].rsplit(" ", 1)[0] + "." + QUOTE
     large = HEADER + text_of_size(rng, 100_000)
-    runs = [await first_diagnostics(root) for _ in range(starts)]
-    answer = statistics.median(r[0] for r in runs)
-    first = [r[1] for r in runs]
-    from_init = [r[2] for r in runs]
-    print(f"start -> initialize answered:       {answer * 1000:7.0f} ms (median of {starts})")
-    print(f"start -> first diagnostics:         {statistics.median(first):7.2f} s  median, "
-          f"{max(first):.2f} s max   (budget {BUDGETS['first_s']} s)")
-    print(f"initialize -> first diagnostics:    {statistics.median(from_init):7.2f} s  median, "
-          f"{max(from_init):.2f} s max")
-    print(f"server CPU time to first diagnostics: {statistics.median(r[3] for r in runs):5.2f} s  median")
+    variants = {"early engine": {}, "VERSPROCHEN_LSP_EARLY=0": {"VERSPROCHEN_LSP_EARLY": "0"}}
+    runs: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in variants}
+    for _ in range(starts):  # alternating, so both variants see the same machine
+        for name, env in variants.items():
+            runs[name].append(await first_diagnostics(root, env))
+    for name, measured in runs.items():
+        first = [r[1] for r in measured]
+        print(f"{name}: start -> first diagnostics {statistics.median(first):5.2f} s median "
+              f"({min(first):.2f}-{max(first):.2f} s, {starts} starts; budget {BUDGETS['first_s']} s); "
+              f"initialize answered {statistics.median(r[0] for r in measured) * 1000:4.0f} ms; "
+              f"initialize -> first {statistics.median(r[2] for r in measured):4.2f} s; "
+              f"server CPU {statistics.median(r[3] for r in measured):4.2f} s")
     print(f"machine load average (1 min):       {os.getloadavg()[0]:7.2f}   on {os.cpu_count()} cores")
+    server_peak, child_peak, both = await start_memory(root)
+    print(f"at start: server peak RSS {server_peak:.1f} MB, early engine's child peak RSS {child_peak:.1f} MB, "
+          f"both together at most {both:.1f} MB while both live")
     client = await Client.start(root)
     await client.initialize(root)
     for label, text, budget in (("5 KB mail", small, BUDGETS["5kb_p95_ms"]),

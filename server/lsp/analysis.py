@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,6 +31,7 @@ from server.lsp.positions import Encoding, LineIndex
 from server.lsp.wire import DiagnosticCache, payload
 
 if TYPE_CHECKING:
+    from server.config import ProjectConfig
     from server.engine.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,13 @@ T = TypeVar("T")
 # (extra rule folders, disabled rules): what the engine's lexicon is built from.
 LexiconKey = tuple[tuple[Path, ...], tuple[str, ...]]
 TrackerLookup = Callable[[Sequence[str], datetime], list[OpenPromise]]
+# Tests and benchmarks only: seconds the first engine build is held back (a slow machine, made repeatable).
+DELAY_VARIABLE = "VERSPROCHEN_LSP_ENGINE_DELAY"
+
+
+def lexicon_key(config: ProjectConfig, extra: tuple[Path, ...] = ()) -> LexiconKey:
+    """What the engine is built from: the project's rule folders plus `extra`, and its disabled rules."""
+    return (tuple(config.lexicon_dirs) + extra, tuple(sorted(config.disabled_rules)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +71,15 @@ class Job:
 class EngineHost:
     """Owns the engine and the single thread it runs on (its paragraph cache is not thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, gate: Callable[[], object] | None = None) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="versprochen-engine")
+        # Called before the first build (the early engine's child finishing its own first; bounded).
+        self._gate = gate
         self._future: Future[Engine | None] | None = None
         self._key: LexiconKey | None = None
         self._good: Engine | None = None
+        # The first build: until it is done the server has no engine of its own (see early.py).
+        self.first: Future[Engine | None] | None = None
         # German messages for the user about rule files that could not be loaded.
         self.errors: list[str] = []
 
@@ -75,7 +89,13 @@ class EngineHost:
             return False
         self._key = key
         self._future = self._executor.submit(self._build, key)
+        if self.first is None:
+            self.first = self._future
         return True
+
+    def built(self) -> bool:
+        """Whether the first build has finished (with an engine or without)."""
+        return self.first is not None and self.first.done()
 
     def _build(self, key: LexiconKey) -> Engine | None:
         """Build the engine; on bad rule files fall back to the built-in lexicon (and say so)."""
@@ -83,6 +103,10 @@ class EngineHost:
         from server.engine.engine import Engine
 
         dirs, disabled = key
+        if self._good is None:
+            if self._gate is not None:
+                self._gate()
+            hold_back(os.environ.get(DELAY_VARIABLE, ""))
         try:
             engine = Engine(load_lexicon(dirs, disabled=disabled))
         except LexiconError as exc:
@@ -100,6 +124,7 @@ class EngineHost:
         rebuilt = self._good is not None
         self._good = engine
         settle_heap(rebuilt)
+        log.info("engine built (%d rules)", len(engine.lexicon.rules))
         return engine
 
     async def engine(self) -> Engine | None:
@@ -127,6 +152,16 @@ class EngineHost:
     def shutdown(self) -> None:
         """Stop the worker thread (pending jobs are dropped)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def hold_back(delay: str) -> None:
+    """Sleep `delay` seconds (the test and benchmark knob DELAY_VARIABLE; anything unreadable is ignored)."""
+    try:
+        seconds = float(delay) if delay else 0.0
+    except ValueError:
+        return
+    if 0 < seconds <= 60:
+        time.sleep(seconds)
 
 
 def settle_heap(rebuilt: bool) -> None:
@@ -158,6 +193,10 @@ def reference_time(engine: Engine, text: str, job: Job) -> tuple[Analysis, datet
 def analyse(engine: Engine, job: Job) -> Published:
     """Analyse one document version and convert the findings to diagnostics (runs on the engine thread)."""
     text = job.text
+    options = job.options
+    if options.rules is not engine.lexicon.rules:
+        # A job made before the engine was built has no rules yet; messages must come from this engine's.
+        options = replace(options, rules=engine.lexicon.rules)
     checked = text[: job.max_chars]
     if job.kind == "markdown":
         checked = mask_markdown(checked)
@@ -168,7 +207,7 @@ def analyse(engine: Engine, job: Job) -> Published:
     if job.tracker is not None and recipients:
         open_promises = job.tracker(recipients, sent)
     redeemed = redeeming(analysis.deliveries, open_promises)
-    findings = collect_findings(analysis, job.options, open_promises, redeemed)
+    findings = collect_findings(analysis, options, open_promises, redeemed)
     if decoded is not None:
         findings = remap(findings, decoded, text)
     if len(text) > job.max_chars:
@@ -178,7 +217,7 @@ def analyse(engine: Engine, job: Job) -> Published:
                                 f"{limit} Zeichen (Einstellung maxDocumentChars)."))
     index = job.index if job.index is not None and job.index.text is text else LineIndex(text, job.encoding)
     cache = job.cache if job.cache is not None else DiagnosticCache(job.uri)
-    diagnostics = cache.texts(findings, index, job.options)
+    diagnostics = cache.texts(findings, index, options)
     # Serialised here, on the engine thread: for a long draft that is milliseconds off the event loop.
     return Published(job.version, text, index, sent, analysis, tuple(findings), tuple(diagnostics),
                      tuple(open_promises), payload(job.uri, job.version, diagnostics))

@@ -60,12 +60,21 @@ def run(args: argparse.Namespace) -> int:
     if args.log_level != "debug":
         # pygls logs every message it sends at INFO: only worth it when debugging the protocol.
         logging.getLogger("pygls").setLevel(logging.WARNING)
+    # Fork the early engine now, before pygls is imported and while there are no threads (early.py).
+    from server.lsp.early import EarlyEngine
+
+    early = EarlyEngine.start()
     # stdout is the protocol channel: keep the real one for pygls and send stray prints to stderr.
     protocol_out = sys.stdout.buffer
     sys.stdout = sys.stderr
-    from server.lsp.features import build_server
+    try:
+        from server.lsp.features import build_server
 
-    server = build_server()
+        server = build_server(early)
+    except BaseException:
+        if early is not None:
+            early.stop()
+        raise
     try:
         if address is not None:
             server.start_tcp(*address)

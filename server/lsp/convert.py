@@ -7,9 +7,7 @@ import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, NamedTuple
-
-from lsprotocol import types
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from lexicon import Rule
 from server.engine.fixes import Fix
@@ -17,17 +15,16 @@ from server.engine.types import RULE_PREFIX, Analysis, Deadline, Delivery, Jargo
 from server.lsp.positions import LineIndex
 from server.lsp.settings import Settings
 
+if TYPE_CHECKING:
+    # lsprotocol.types costs ~0.6 s to import: the early engine's child converts findings without it.
+    from lsprotocol import types
+
 SOURCE = "versprochen"
 VAGUE_RULE = "VagueDeadlines"
 TRACKER_RULE = "OpenPromises"
 NOTICE_RULE = "DocumentTooLarge"
-SEVERITY = {
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "information": types.DiagnosticSeverity.Information,
-    "hint": types.DiagnosticSeverity.Hint,
-}
-SEVERITY_NUMBER = {level: severity.value for level, severity in SEVERITY.items()}
+# DiagnosticSeverity as LSP numbers it (Error = 1 … Hint = 4).
+SEVERITY_NUMBER = {"error": 1, "warning": 2, "information": 3, "hint": 4}
 FindingKind = Literal["promise", "deadline", "jargon", "delivery", "tracker", "notice"]
 
 
@@ -281,6 +278,8 @@ def _deadline_words(text: str, due: date | datetime | None, vague: bool, ambiguo
 
 def to_lsp_range(index: LineIndex, start: int, end: int) -> types.Range:
     """The LSP range of [start, end) in the indexed text."""
+    from lsprotocol import types
+
     sl, sc = index.position(start)
     el, ec = index.position(end)
     return types.Range(types.Position(sl, sc), types.Position(el, ec))
@@ -329,6 +328,8 @@ def hover_text(f: Finding, rules: Mapping[str, Rule], markdown: bool = True) -> 
 
 def to_lsp_hover(f: Finding, index: LineIndex, rules: Mapping[str, Rule], markdown: bool) -> types.Hover:
     """The hover for a finding with its range."""
+    from lsprotocol import types
+
     kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
     return types.Hover(types.MarkupContent(kind, hover_text(f, rules, markdown)),
                        to_lsp_range(index, f.start, f.end))
@@ -337,6 +338,8 @@ def to_lsp_hover(f: Finding, index: LineIndex, rules: Mapping[str, Rule], markdo
 def to_lsp_workspace_edit(uri: str, version: int, index: LineIndex, edits: Sequence[tuple[int, int, str]],
                           document_changes: bool) -> types.WorkspaceEdit:
     """A workspace edit for one document; versioned when the client takes documentChanges."""
+    from lsprotocol import types
+
     text_edits = [types.TextEdit(to_lsp_range(index, s, e), repl) for s, e, repl in edits]
     if document_changes:
         doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
@@ -347,6 +350,8 @@ def to_lsp_workspace_edit(uri: str, version: int, index: LineIndex, edits: Seque
 def to_lsp_code_action(fix: Fix, diagnostic: types.Diagnostic, uri: str, version: int, index: LineIndex,
                        document_changes: bool, preferred: bool = False) -> types.CodeAction:
     """A quick fix carrying a real WorkspaceEdit."""
+    from lsprotocol import types
+
     return types.CodeAction(
         title=fix.title,
         kind=types.CodeActionKind.QuickFix,
@@ -360,6 +365,8 @@ def to_lsp_code_action(fix: Fix, diagnostic: types.Diagnostic, uri: str, version
 def to_lsp_command_action(title: str, command: str, arguments: list[Any],
                           diagnostic: types.Diagnostic | None) -> types.CodeAction:
     """A code action that runs a server command (accept a word, disable a rule)."""
+    from lsprotocol import types
+
     return types.CodeAction(
         title=title,
         kind=types.CodeActionKind.QuickFix,

@@ -66,6 +66,8 @@ class Document:
     closed: bool = False
     # Set when the current version has been analysed (or needs no analysis); hover and code actions wait.
     fresh: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set on every edit (or re-check); the analysis loop waits on it while the early engine serves.
+    edited: asyncio.Event = field(default_factory=asyncio.Event)
     cache: DiagnosticCache | None = None
     _index: LineIndex | None = None
 

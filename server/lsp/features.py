@@ -16,6 +16,7 @@ from server.config import CONFIG_NAME
 from server.lsp.actions import code_actions, register_commands
 from server.lsp.convert import to_lsp_hover
 from server.lsp.documents import Document, classify
+from server.lsp.early import EarlyEngine
 from server.lsp.positions import Encoding
 from server.lsp.server import VersprochenServer
 from server.lsp.settings import SECTION, parse_settings, to_wire
@@ -183,9 +184,9 @@ def shutdown(ls: VersprochenServer, params: Any) -> None:
         ls.stop()
 
 
-def build_server() -> VersprochenServer:
+def build_server(early: EarlyEngine | None = None) -> VersprochenServer:
     """A server with every handler and command registered; the engine starts loading at once."""
-    ls = VersprochenServer()
+    ls = VersprochenServer(early)
     ls.feature(types.INITIALIZE)(initialize)
     ls.feature(types.INITIALIZED)(initialized)
     ls.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)

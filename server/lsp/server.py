@@ -24,9 +24,10 @@ from pygls.protocol.language_server import lsp_method
 
 from server import __version__
 from server.config import ProjectConfig
-from server.lsp.analysis import EngineHost, Job, LexiconKey, analyse
+from server.lsp.analysis import EngineHost, Job, LexiconKey, analyse, lexicon_key
 from server.lsp.convert import Options, Published
 from server.lsp.documents import Document
+from server.lsp.early import EarlyEngine
 from server.lsp.positions import Encoding
 from server.lsp.project import ProjectConfigs
 from server.lsp.settings import Settings
@@ -82,14 +83,14 @@ class VersprochenServer(LanguageServer):
 
     protocol: VersprochenProtocol
 
-    def __init__(self) -> None:
+    def __init__(self, early: EarlyEngine | None = None) -> None:
         super().__init__("versprochen", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=VersprochenProtocol, max_workers=2)
         self.docs: dict[str, Document] = {}
         self.settings = Settings()
         self.settings_ready = asyncio.Event()
-        self.host = EngineHost()
+        self.host = EngineHost(early.wait_ready if early is not None else None)
         self.projects = ProjectConfigs()
         self.tracker = TrackerView()
         self.root: Path | None = None
@@ -98,6 +99,10 @@ class VersprochenServer(LanguageServer):
         self._told: set[str] = set()
         self.started = time.monotonic()
         self.ready_task: asyncio.Future[None] | None = None
+        # The child forked at start (early.py): answers analyses only until the own engine is built.
+        self.early = early
+        self._own_built: asyncio.Future[Any] | None = None
+        self._early_retiring = False
 
     # --- client capabilities -------------------------------------------------------------------------
     def supports(self, path: str) -> bool:
@@ -117,6 +122,12 @@ class VersprochenServer(LanguageServer):
     def start_engine(self) -> None:
         """Build (or rebuild) the engine for the current lexicon settings, in the background."""
         self.host.load(self.lexicon_key())
+        early, first = self.early, self.host.first
+        if early is not None and first is not None and not self._early_retiring:
+            # Off the engine thread: the child's exit is waited for and must not delay the first analysis.
+            self._early_retiring = True
+            first.add_done_callback(lambda _: threading.Thread(
+                target=early.stop, name="versprochen-early-stop", daemon=True).start())
 
     def root_config(self) -> ProjectConfig:
         """The config of the workspace root (or the working directory before initialize)."""
@@ -130,7 +141,7 @@ class VersprochenServer(LanguageServer):
         config = self.root_config()
         base = self.root or Path.cwd()
         extra = tuple(base / Path(p).expanduser() for p in self.settings.lexicon.extra_folders)
-        return (tuple(config.lexicon_dirs) + extra, tuple(sorted(config.disabled_rules)))
+        return lexicon_key(config, extra)
 
     def apply_settings(self, settings: Settings, errors: list[str]) -> None:
         """Take new settings: tell the user about bad values, rebuild what depends on them, re-check."""
@@ -179,6 +190,7 @@ class VersprochenServer(LanguageServer):
     def schedule(self, doc: Document) -> None:
         """Analyse the document soon; edits arriving meanwhile are folded into one run."""
         doc.fresh.clear()
+        doc.edited.set()
         if doc.kind == "ignored":
             doc.fresh.set()
             return
@@ -207,8 +219,16 @@ class VersprochenServer(LanguageServer):
             await asyncio.wait_for(self.settings_ready.wait(), SETTINGS_TIMEOUT)
         while not doc.closed:
             await asyncio.sleep(self.debounce)
+            doc.edited.clear()
             job = self.job(doc)
             started = time.perf_counter()
+            early = await self.analyse_early(doc, job)
+            if doc.closed:
+                return
+            if early is not None:
+                await self.edited_or_built(doc)
+            if doc.edited.is_set():
+                continue  # edited or re-checked while the child answered: the newest state is next
             try:
                 published = await self.host.run(partial(analyse, job=job))
             except Exception:
@@ -219,23 +239,53 @@ class VersprochenServer(LanguageServer):
             self.report_engine_errors()
             if doc.closed or self.docs.get(doc.uri) is not doc:
                 return
-            if doc.version != job.version:
-                continue  # stale: a newer version is waiting
+            if doc.version != job.version or doc.edited.is_set():
+                continue  # stale: a newer version (or a re-check with new settings) is waiting
             if published is not None:
                 analysed = time.perf_counter()
-                self.publish(doc, published)
+                # The same diagnostics as the child's are not sent again (only hover and actions need them).
+                self.publish(doc, published, send=early is None or published.payload != early)
                 timing.info("%s v%d: %d findings, analysis %.1f ms, publish %.1f ms", doc.uri, job.version,
                             len(published.findings), 1000 * (analysed - started),
                             1000 * (time.perf_counter() - analysed))
             doc.fresh.set()
             return
 
+    async def analyse_early(self, doc: Document, job: Job) -> str | None:
+        """While the own engine is being built: the child's diagnostics for `job`, published; else None."""
+        early, first = self.early, self.host.first
+        if early is None or first is None or first.done() or not early.usable or len(job.text) > job.max_chars:
+            return None
+        if self._own_built is None:
+            self._own_built = asyncio.wrap_future(first)
+        started = time.perf_counter()
+        asked = asyncio.ensure_future(asyncio.to_thread(early.analyse, job, self.lexicon_key(),
+                                                        self.tracker.path))
+        done, _ = await asyncio.wait({asked, self._own_built}, return_when=asyncio.FIRST_COMPLETED)
+        reply = asked.result() if asked in done else None
+        if reply is None or doc.closed or doc.version != job.version or reply.version != job.version:
+            return None
+        self.protocol.send_serialized_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, reply.payload)
+        timing.info("%s v%d: %d findings from the early engine in %.1f ms", doc.uri, job.version,
+                    reply.findings, 1000 * (time.perf_counter() - started))
+        return reply.payload
+
+    async def edited_or_built(self, doc: Document) -> None:
+        """Wait until the document changes again or the own engine is built, whichever comes first."""
+        if self._own_built is None or self._own_built.done():
+            return
+        edited = asyncio.ensure_future(doc.edited.wait())
+        try:
+            await asyncio.wait({edited, self._own_built}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            edited.cancel()
+
     def report_engine_errors(self) -> None:
         """Show rule-file problems found while building the engine."""
         while self.host.errors:
             self.tell(self.host.errors.pop(0), types.MessageType.Error)
 
-    def publish(self, doc: Document, published: Published) -> None:
+    def publish(self, doc: Document, published: Published, send: bool = True) -> None:
         """Send the diagnostics of one analysed version and remember what they came from."""
         doc.published = published
         if len(doc.text) > self.settings.max_document_chars and not doc.oversize_told:
@@ -247,7 +297,9 @@ class VersprochenServer(LanguageServer):
                          f"{self.settings.max_document_chars:,} Zeichen.").replace(",", ".")))
         elif len(doc.text) <= self.settings.max_document_chars:
             doc.oversize_told = False
-        self.protocol.send_serialized_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, published.payload)
+        if send:
+            self.protocol.send_serialized_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                                                       published.payload)
 
     async def fresh(self, doc: Document) -> Published | None:
         """The published state for the document's current version (waits briefly for a running analysis)."""
@@ -294,11 +346,17 @@ class VersprochenServer(LanguageServer):
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader(limit=1 << 26)
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
-            await run_async(stop_event=threading.Event(), reader=reader, protocol=self.protocol, logger=log,
-                            error_handler=self.report_server_error)
+        try:
+            with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+                await run_async(stop_event=threading.Event(), reader=reader, protocol=self.protocol,
+                                logger=log, error_handler=self.report_server_error)
+        finally:
+            if self.early is not None:  # a request in flight must not hold up asyncio.run's executor shutdown
+                self.early.abandon()
 
     def stop(self) -> None:
-        """Release the engine thread and the tracker."""
+        """Release the engine thread, the early engine's child and the tracker."""
+        if self.early is not None:
+            self.early.stop()
         self.host.shutdown()
         self.tracker.close()

@@ -14,13 +14,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _string
-from typing import Any, cast
-
-from lsprotocol import types
+from typing import TYPE_CHECKING, Any, cast
 
 from server.engine.types import Deadline, Delivery, Promise
 from server.lsp.convert import SEVERITY_NUMBER, SOURCE, Finding, Options, deadline_words, finding_message, rule_id
 from server.lsp.positions import LineIndex
+
+if TYPE_CHECKING:
+    from lsprotocol import types
 
 # (line, character, line, character, message) of one related location.
 Related = tuple[int, int, int, int, str]
@@ -253,4 +254,6 @@ def _converter() -> Any:
 
 def to_lsp_diagnostic(text: str) -> types.Diagnostic:
     """A published diagnostic (JSON text) as an lsprotocol object, for code actions."""
+    from lsprotocol import types
+
     return _converter().structure(json.loads(text), types.Diagnostic)  # type: ignore[no-any-return]
