@@ -7,7 +7,7 @@ import gc
 import logging
 import os
 import re
-import time
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -75,6 +75,7 @@ class EngineHost:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="versprochen-engine")
         # Called before the first build (the early engine's child finishing its own first; bounded).
         self._gate = gate
+        self._stopping = threading.Event()
         self._future: Future[Engine | None] | None = None
         self._key: LexiconKey | None = None
         self._good: Engine | None = None
@@ -106,7 +107,9 @@ class EngineHost:
         if self._good is None:
             if self._gate is not None:
                 self._gate()
-            hold_back(os.environ.get(DELAY_VARIABLE, ""))
+            hold_back(os.environ.get(DELAY_VARIABLE, ""), self._stopping)
+            if self._stopping.is_set():
+                return None  # shut down meanwhile: no build for nobody
         try:
             engine = Engine(load_lexicon(dirs, disabled=disabled))
         except LexiconError as exc:
@@ -151,17 +154,18 @@ class EngineHost:
 
     def shutdown(self) -> None:
         """Stop the worker thread (pending jobs are dropped)."""
+        self._stopping.set()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def hold_back(delay: str) -> None:
-    """Sleep `delay` seconds (the test and benchmark knob DELAY_VARIABLE; anything unreadable is ignored)."""
+def hold_back(delay: str, stopping: threading.Event) -> None:
+    """Wait `delay` seconds or until `stopping` (the test knob DELAY_VARIABLE; unreadable values are ignored)."""
     try:
         seconds = float(delay) if delay else 0.0
     except ValueError:
         return
     if 0 < seconds <= 60:
-        time.sleep(seconds)
+        stopping.wait(seconds)
 
 
 def settle_heap(rebuilt: bool) -> None:

@@ -223,13 +223,15 @@ def server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str
 @contextlib.asynccontextmanager
 async def start_session(name: str, root: Path, init_options: dict[str, Any] | None = None,
                         configuration: dict[str, Any] | None = None, env: dict[str, str] | None = None,
-                        features: dict[str, Any] | None = None) -> AsyncIterator[Session]:
-    """Start the server, initialize it as client `name` would, yield the session, shut it down."""
+                        features: dict[str, Any] | None = None,
+                        args: Sequence[str] = ()) -> AsyncIterator[Session]:
+    """Start the server (with extra command-line `args`), initialize it as client `name` would, yield the
+    session, shut it down."""
     recorder = Recorder(changed=asyncio.Condition())
     client = make_client(recorder, features)
     if configuration is not None:
         client.set_configuration(configuration)
-    await client.start_io(*SERVER, env=server_env(root.parent, env), cwd=str(root))
+    await client.start_io(*SERVER, *args, env=server_env(root.parent, env), cwd=str(root))
     await client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities(name),
         root_uri=root.as_uri(),
