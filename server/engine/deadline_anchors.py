@@ -196,8 +196,16 @@ def _day_tail(text: str, day: date, end: int, part: str) -> tuple[Due, int]:
     return due, end
 
 
+# "bis 12 Uhr morgen": a day word after the clock time names its day.
+DAY_AFTER_CLOCK = re.compile(r"\s+(heute|morgen|übermorgen)(?!\w)")
+DAY_OFFSETS = {"heute": 0, "morgen": 1, "übermorgen": 2}
+
+
 def _h_clock(c: Ctx) -> Core:
     at = datetime.combine(c.today, clock_time(c.m, ""))
+    day = DAY_AFTER_CLOCK.match(c.low, c.m.end())
+    if day is not None:
+        return Core(day.end(), at + timedelta(days=DAY_OFFSETS[day.group(1)]), service=True)
     return Core(c.m.end(), at if at >= c.sent else at + timedelta(days=1), service=True)
 
 

@@ -36,6 +36,7 @@ INTENTION = GRAMMAR["intention"]
 BELIEF_FRAMES = GRAMMAR["belief_frames"]
 COPULAS = GRAMMAR["copulas"]
 FUNCTION_WORDS = GRAMMAR["function_words"]
+INDEFINITE = GRAMMAR["indefinite_articles"]
 SEVERITY_BY_RISK: dict[Risk, Severity] = {
     "high": Severity.WARNING, "medium": Severity.INFORMATION, "low": Severity.HINT,
 }
@@ -100,9 +101,17 @@ class PromiseFinder:
         spans = [(d.start, d.end) for d in found]
         promises: list[Promise] = []
         fired: set[str] = set()
+        last: Candidate | None = None
         for sentence in sentences(tokens):
             a, b = tokens.chars(*sentence)
             if text[a:b].rstrip().endswith("?"):
+                continue
+            if _tag_only(tokens, *sentence):
+                # "Das schaffen wir bis Freitag. Versprochen!": the tag belongs to the promise before it.
+                if last is not None and promises and "\n\n" not in text[tokens.end[last.end_tok - 1]:a]:
+                    last.end_tok = sentence[1]
+                    promises[-1] = self._build(text, tokens, last, matches, found, sent)
+                    fired |= {t.rule for t in promises[-1].triggers}
                 continue
             candidates: list[Candidate] = []
             reported = False
@@ -113,6 +122,8 @@ class PromiseFinder:
                     continue
                 reported = "ReportedSpeech" in self._exclusions(tokens, whole.main.start, whole.main.end, matches)
                 for unit in split_coordinated(tokens, whole, self.verb_forms, spans):
+                    if _tag_only(tokens, unit.main.start, unit.main.end) and not unit.after:
+                        continue  # "Versprochen: Das Angebot …": the tag grades the clause after it
                     cand = self._classify(tokens, unit, matches, found, sent, fired)
                     if cand is None:
                         continue
@@ -126,6 +137,7 @@ class PromiseFinder:
                 promise = self._build(text, tokens, cand, matches, found, sent)
                 fired |= {promise.rule} | {t.rule for t in promise.triggers}
                 promises.append(promise)
+                last = cand
         return promises, fired
 
     # -- classification -------------------------------------------------------------------------
@@ -136,12 +148,13 @@ class PromiseFinder:
         words = set(tokens.lower[main.start:unit.end])
         if any(_chunk_text(tokens, c) in TAG_WORDS for c in unit.after):
             return Candidate(unit, self.commit_rule, "explicit", unit.start, unit.end)
-        excluded = self._exclusions(tokens, main.start, main.end, matches)
+        deadline = _first_in(found, *tokens.chars(unit.start, unit.end))
+        future = is_future(deadline, sent)
+        excluded = self._exclusions(tokens, main.start, main.end, matches,
+                                    dated=_first_in(found, *tokens.chars(main.start, main.end)) if future else None)
         if excluded:
             fired |= excluded
             return None
-        deadline = _first_in(found, *tokens.chars(unit.start, unit.end))
-        future = is_future(deadline, sent)
         # A one-word risk modifier ("garantiert") is an adverb there, not a participle.
         graded = {a for r, a, b in matches.within(main.start, main.end) if r.kind == "modifier" and b == a + 1}
         past = is_past(tokens, main.start, main.end, deadline, graded)
@@ -170,11 +183,14 @@ class PromiseFinder:
         return tokens.lower[main.start] in BACK_REFERENCES and bool(
             _verb_lemmas(tokens, main.start, main.end) & self.frame_lemmas)
 
-    def _exclusions(self, tokens: Tokens, start: int, end: int, matches: PhraseMatches) -> set[str]:
+    def _exclusions(self, tokens: Tokens, start: int, end: int, matches: PhraseMatches, *,
+                    dated: Deadline | None = None) -> set[str]:
         out = set()
         for rule, a, b in matches.within(start, end):
             if rule.kind != "modifier" or rule.option("effect") != "exclude":
                 continue
+            if dated is not None and _dates_the_act(rule, " ".join(tokens.lower[a:b]), dated):
+                continue  # "Morgen informieren wir Sie": a dated announcement is a promise, "hiermit …" is not
             if rule.option("anchor") == "start" and (a != start or (start and not tokens.is_punct[start - 1]
                                                                   and tokens.lower[start - 1] != "bitte")):
                 continue  # "Rufen Sie uns an" is a request; "Wir rufen Sie an", "… und bringen sie zurück" are not
@@ -235,6 +251,8 @@ class PromiseFinder:
         if past and not (scheduled and future):
             return None
         if word_set & PROCESS_VERBS and not past:
+            if not future and words[0] in INDEFINITE:
+                return None  # "Eine Bearbeitung erfolgt in der Reihenfolge des Eingangs": how things go in general
             return Candidate(unit, self.implicit_rule, "implicit", unit.start, unit.end)  # "Die Auszahlung erfolgt …"
         if not any(is_verb(tokens, i, self.verb_forms) for i in range(main.start, main.end)):
             return None
@@ -304,6 +322,24 @@ def _trim(tokens: Tokens, start: int, end: int) -> tuple[int, int]:
     while start < end and (tokens.is_punct[start] or tokens.is_space[start]):
         start += 1
     return start, end
+
+
+def _dates_the_act(rule: Rule, phrase: str, deadline: Deadline) -> bool:
+    """Whether a deadline in the main clause puts a speech act ("informieren", "bestätigen") in the future.
+
+    Not for phrases that mark the act as done with this mail ("hiermit"), nor for a date that belongs to
+    what is said ("bestätigen die Kündigung zum 31.12."): the rule file lists both.
+    """
+    if not rule.option("unless_dated") or phrase in rule.option("now_phrases", ()):
+        return False
+    first = deadline.text.split(maxsplit=1)[0].lower() if deadline.text.strip() else ""
+    return first not in rule.option("content_date_words", ())
+
+
+def _tag_only(tokens: Tokens, start: int, end: int) -> bool:
+    """Tokens [start, end) hold words and all of them are promise tags ("Versprochen!", "Ehrenwort.")."""
+    words = [tokens.lower[i] for i in range(start, end) if not tokens.is_punct[i] and not tokens.is_space[i]]
+    return bool(words) and all(w in TAG_WORDS for w in words)
 
 
 def _chunk_text(tokens: Tokens, chunk: Chunk) -> str:

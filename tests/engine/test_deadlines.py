@@ -69,6 +69,8 @@ RESOLVED = [
     ("Wir brauchen den Auftrag bis zum 2. Dezember.", MON, "bis zum 2. Dezember", "2026-12-02"),
     ("Die Übergabe ist am 14.12.2026.", MON, "am 14.12.2026", "2026-12-14"),
     ("Bis 12 Uhr haben Sie die Unterlagen.", MON, "Bis 12 Uhr", "2026-11-23T12:00"),
+    ("Sie haben die Unterlagen bis 12 Uhr morgen.", MON, "bis 12 Uhr morgen", "2026-11-24T12:00"),
+    ("Ich rufe Sie um 9 Uhr übermorgen an.", MON, "um 9 Uhr übermorgen", "2026-11-25T09:00"),
     ("Donnerstag 14 Uhr passt uns gut.", MON, "Donnerstag 14 Uhr", "2026-11-26T14:00"),
     ("Zum Jahresende läuft der Vertrag aus.", MON, "Zum Jahresende", "2026-12-31"),
     ("Ende des Quartals legen wir die Bilanz vor.", MON, "Ende des Quartals", "2026-12-31"),

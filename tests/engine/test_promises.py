@@ -39,10 +39,18 @@ PROMISES = [
     ("Wenn das Teil pünktlich kommt, ist Ihr Auto am Mittwoch fertig.", "implicit", "low"),
     ("Wir schicken Ihnen am Donnerstag einen Gutachter vorbei.", "explicit", "medium"),
     ("Die Zugangsdaten übermittle ich Ihnen heute noch.", "explicit", "medium"),
+    ("Versprochen: Das Angebot liegt Ihnen morgen vor.", "implicit", "high"),  # the tag grades, no 2nd promise
+    ("Das schaffen wir bis Freitag. Versprochen!", "explicit", "high"),  # a tag sentence joins the promise
+    ("Morgen informieren wir Sie über den Stand.", "explicit", "medium"),  # a dated speech act is announced
+    ("Wir informieren Sie bis spätestens Mittwoch über das Ergebnis.", "explicit", "medium"),
 ]
 
 # Sentences that must not produce a promise.
 NOT_PROMISES = [
+    "Hiermit bestätigen wir Ihnen den Termin am Freitag.",  # done with this mail; the date is the content
+    "Wir bestätigen Ihnen den Termin am Freitag um 10 Uhr.",
+    "Die Frist endet am 31.12.",
+    "Eine Rückerstattung erfolgt grundsätzlich auf das ursprüngliche Zahlungsmittel.",  # generic, no date
     "Können Sie uns die Unterlagen bis Freitag schicken?",
     "Bitte schicken Sie uns die Zählerstände bis zum 5. Dezember.",
     "Wir haben Ihnen das Angebot letzte Woche geschickt.",
