@@ -108,8 +108,8 @@ class EngineHost:
             if self._gate is not None:
                 self._gate()
             hold_back(os.environ.get(DELAY_VARIABLE, ""), self._stopping)
-            if self._stopping.is_set():
-                return None  # shut down meanwhile: no build for nobody
+            if self._stopping.is_set() or key != self._key:
+                return None  # shut down meanwhile, or other rules are wanted now (their build is queued)
         try:
             engine = Engine(load_lexicon(dirs, disabled=disabled))
         except LexiconError as exc:
