@@ -51,4 +51,22 @@ def kept_by(conn: sqlite3.Connection, mail: SentMail, message_id: str, sent: str
             for d in analysis.deliveries)]
         for row in named or rows:
             kept.setdefault(row["id"], "Antwort im Verlauf: „wie versprochen“")
+    for promise_id in _reopened_after(conn, list(kept), sent):
+        del kept[promise_id]
     return kept
+
+
+def _reopened_after(conn: sqlite3.Connection, ids: list[int], sent: str) -> set[int]:
+    """Promises someone reopened after this mail was sent: a person's later judgement outranks it.
+
+    A stored mail never runs kept detection again, but a mail sent before the reopen can still be recorded
+    after it (deferred in the Postfix queue while the proxy was down); it must not undo the reopen.
+    """
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f"""SELECT DISTINCT promise_id FROM history
+            WHERE promise_id IN ({marks}) AND new_state = 'open' AND old_state IS NOT NULL AND at > ?""",
+        (*ids, sent)).fetchall()
+    return {row[0] for row in rows}

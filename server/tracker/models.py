@@ -18,18 +18,23 @@ if TYPE_CHECKING:
 STATES = ("open", "kept", "broken", "postponed", "cancelled")
 # Promises still waiting to be kept: reminders, `due`/`overdue` and the language server look at these.
 ACTIVE_STATES = ("open", "postponed")
+# Settled promises can be reopened (kept detection can be wrong, people mis-click); a postponed promise is
+# still active, so there is nothing to reopen.
+REOPENABLE = ("kept", "broken", "cancelled")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"kept", "broken", "postponed", "cancelled"}),
     "postponed": frozenset({"kept", "broken", "postponed", "cancelled"}),
-    "kept": frozenset(),
-    "broken": frozenset(),
-    "cancelled": frozenset(),
+    "kept": frozenset({"open"}),
+    "broken": frozenset({"open"}),
+    "cancelled": frozenset({"open"}),
 }
 STATE_LABELS = {
     "open": "offen", "kept": "gehalten", "broken": "gebrochen", "postponed": "verschoben",
     "cancelled": "abgesagt",
 }
 AUTO = "auto"
+
+
 class TrackerError(Exception):
     """Base of every tracker failure; the message is German and meant for users."""
 
@@ -123,6 +128,16 @@ def check_states(state: str | Iterable[str] | None) -> tuple[str, ...] | None:
         if s not in STATES:
             raise InvalidTransition(f"Unbekannter Status „{s}“ (erlaubt: {', '.join(STATES)})")
     return wanted
+
+
+def refusal(promise_id: int, old: str, new: str) -> str:
+    """The German message refusing a change from `old` to `new` that TRANSITIONS does not allow."""
+    if new == "open":
+        reopenable = "nur eine gehaltene, gebrochene oder abgesagte Zusage lässt sich wieder öffnen"
+        if old == "open":
+            return f"Zusage {promise_id} ist bereits offen; {reopenable}"
+        return f"Zusage {promise_id} ist {STATE_LABELS[old]} und damit noch offen; {reopenable}"
+    return f"Zusage {promise_id} ist {STATE_LABELS[old]} und kann nicht „{STATE_LABELS[new]}“ werden"
 
 
 def synthetic_message_id(mail: SentMail, analysis: Analysis) -> str:

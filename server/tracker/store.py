@@ -19,6 +19,7 @@ from server.tracker.matching import bare_address, bare_addresses, normalize_mess
 from server.tracker.models import (
     ACTIVE_STATES,
     AUTO,
+    REOPENABLE,
     STATE_LABELS,
     STATES,
     TRANSITIONS,
@@ -33,6 +34,7 @@ from server.tracker.models import (
     check_states,
     due_sort_key,
     promise_from_row,
+    refusal,
     synthetic_message_id,
 )
 from server.tracker.schema import SCHEMA_VERSION, migrate, schema_version
@@ -41,7 +43,8 @@ if TYPE_CHECKING:
     from server.engine.types import Analysis
 
 __all__ = [
-    "ACTIVE_STATES", "AUTO", "STATES", "STATE_LABELS", "TRANSITIONS", "InvalidTransition", "PromiseNotFound",
+    "ACTIVE_STATES", "AUTO", "REOPENABLE", "STATES", "STATE_LABELS", "TRANSITIONS", "InvalidTransition",
+    "PromiseNotFound",
     "SchemaError", "SentMail", "StateChange", "TrackedPromise", "TrackerError", "TrackerStore",
     "TrackerUnavailable",
 ]
@@ -264,9 +267,7 @@ class TrackerStore:
             raise PromiseNotFound(f"Keine Zusage mit der Nummer {promise_id}")
         old = row["state"]
         if new_state not in TRANSITIONS[old]:
-            raise InvalidTransition(
-                f"Zusage {promise_id} ist {STATE_LABELS[old]} und kann nicht "
-                f"„{STATE_LABELS[new_state]}“ werden")
+            raise InvalidTransition(refusal(promise_id, old, new_state))
         if new_due is not None:
             conn.execute("UPDATE promises SET state = ?, due = ?, vague = 0, updated = ? WHERE id = ?",
                          (new_state, new_due, now, promise_id))
@@ -277,7 +278,7 @@ class TrackerStore:
 
     def set_state(self, promise_id: int, new_state: str, *, by: str, evidence: str | None = None,
                   note: str | None = None, new_due: DueBound | None = None) -> TrackedPromise:
-        """Change a promise's state (open → kept|broken|postponed|cancelled) and record it in its history."""
+        """Change a promise's state (see TRANSITIONS) and record it in its history."""
         check_states(new_state)
         if not by.strip():
             raise InvalidTransition("Wer die Änderung macht, fehlt (by)")
@@ -295,6 +296,10 @@ class TrackerStore:
         found = self.get(promise_id)
         assert found is not None  # it was just updated in the same thread
         return found
+
+    def reopen(self, promise_id: int, *, by: str, note: str | None = None) -> TrackedPromise:
+        """Set a kept, broken or cancelled promise back to open; its history keeps the old state's evidence."""
+        return self.set_state(promise_id, "open", by=by, note=note)
 
     def list(self, *, state: str | Iterable[str] | None = None, owner: str | None = None,
              recipient: str | None = None, due_from: DueBound | None = None,

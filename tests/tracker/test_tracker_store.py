@@ -198,7 +198,7 @@ def test_final_states_cannot_change(store: TrackerStore, first: str, second: str
     ("kept", {"new_due": "2026-12-04"}, "nur beim Verschieben"),
     ("postponed", {"new_due": "nächste Woche"}, "Ungültiges Datum"),
     ("erledigt", {}, "Unbekannter Status"),
-    ("open", {}, "kann nicht „offen“ werden"),
+    ("open", {}, "ist bereits offen; nur eine gehaltene, gebrochene oder abgesagte Zusage lässt sich wieder"),
 ])
 def test_invalid_changes_are_rejected_clearly(store: TrackerStore, state: str, kwargs: dict[str, str],
                                               message: str) -> None:
