@@ -1,4 +1,4 @@
-"""`versprochen promises`: review the tracker (list, due, overdue, show) and change promise states."""
+"""`versprochen promises`: review the tracker (list, due, overdue, show) and change or reopen promises."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from server.tracker.store import StateChange, TrackedPromise, TrackerStore
 
 STATES = ("open", "kept", "broken", "postponed", "cancelled")
-CHANGES = {"kept": "kept", "broken": "broken", "postpone": "postponed", "cancel": "cancelled"}
+CHANGES = {"kept": "kept", "broken": "broken", "postpone": "postponed", "cancel": "cancelled",
+           "reopen": "open"}
 KIND_LABELS = {"explicit": "ausdrücklich", "implicit": "stillschweigend"}
 RISK_LABELS = {"high": "hoch", "medium": "mittel", "low": "niedrig"}
 CUSTOMER_WIDTH = 26
@@ -28,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add `promises` with its actions to the `versprochen` parser."""
     parser = subparsers.add_parser(
         "promises", help="Zusagen im Tracker ansehen und pflegen",
-        description="Zusagen aus gesendeten Mails ansehen, als gehalten/gebrochen markieren, verschieben.")
+        description="Zusagen aus gesendeten Mails ansehen, als gehalten/gebrochen markieren, verschieben, "
+                    "wieder öffnen.")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", type=Path, help="Tracker-Datenbank (Standard: versprochen.toml [tracker] "
                         "path, sonst der Benutzer-Datenordner)")
@@ -44,9 +46,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     filters.add_argument("--ics", action="store_true",
                          help="als iCalendar ausgeben (ein Termin mit Erinnerung je offener Zusage)")
     change = argparse.ArgumentParser(add_help=False)
-    change.add_argument("--by", default=None, help="wer ändert (Standard: $USER)")
-    change.add_argument("--note", help="Notiz für den Verlauf")
-    change.add_argument("--evidence", help="Beleg, z. B. die Message-ID der Mail")
+    change.add_argument("--by", default=None, metavar="NAME", help="wer ändert (Standard: $USER)")
+    change.add_argument("--note", metavar="TEXT", help="Notiz für den Verlauf")
+    evidence = argparse.ArgumentParser(add_help=False)
+    evidence.add_argument("--evidence", help="Beleg, z. B. die Message-ID der Mail")
     actions = parser.add_subparsers(dest="action", metavar="AKTION")
     actions.add_parser("list", parents=[common, filters], help="Zusagen auflisten")
     due = actions.add_parser("due", parents=[common, filters], help="offene Zusagen, bald fällig")
@@ -56,10 +59,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     show.add_argument("id", type=int)
     for name, text in (("kept", "als gehalten markieren"), ("broken", "als gebrochen markieren"),
                        ("cancel", "als abgesagt markieren"), ("postpone", "auf ein neues Datum verschieben")):
-        action = actions.add_parser(name, parents=[common, change], help=text)
+        action = actions.add_parser(name, parents=[common, change, evidence], help=text)
         action.add_argument("id", type=int)
         if name == "postpone":
             action.add_argument("date", metavar="DATUM", help="neue Frist (2026-12-04, 4.12.2026 14:00)")
+    reopen = actions.add_parser(
+        "reopen", parents=[common, change], help="eine gehaltene, gebrochene oder abgesagte Zusage wieder öffnen",
+        description="Setzt eine gehaltene, gebrochene oder abgesagte Zusage wieder auf offen, etwa wenn die "
+                    "automatische Erkennung danebenlag. Der Verlauf behält den alten Status samt Beleg; "
+                    "ist die Frist verstrichen, ist die Zusage wieder überfällig.")
+    reopen.add_argument("id", type=int, help="Nummer der Zusage")
     parser.set_defaults(func=run, promises_parser=parser)
 
 
@@ -172,7 +181,7 @@ def _select(store: TrackerStore, args: argparse.Namespace) -> list[TrackedPromis
 
 
 def _change(args: argparse.Namespace, path: Path) -> int:
-    """kept / broken / cancel / postpone."""
+    """kept / broken / cancel / postpone / reopen."""
     from server.tracker.dates import parse_user_date
 
     new_due = None
@@ -188,7 +197,7 @@ def _change(args: argparse.Namespace, path: Path) -> int:
     store = _open(path, read_only=False)
     assert store is not None
     with store:
-        updated = store.set_state(args.id, CHANGES[args.action], by=by, evidence=args.evidence,
+        updated = store.set_state(args.id, CHANGES[args.action], by=by, evidence=getattr(args, "evidence", None),
                                   note=args.note, new_due=new_due)
     if args.json:
         print(json.dumps(promise_json(updated), ensure_ascii=False, indent=2))
@@ -203,6 +212,10 @@ def _changed_text(p: TrackedPromise) -> str:
 
     if p.state == "postponed":
         return f"Zusage {p.id} verschoben auf {format_due(p.due)}."
+    if p.state == "open":
+        overdue = " und überfällig" if _status(p) == "überfällig" else ""
+        deadline = f" (Frist {format_due(p.due)})" if p.due else ""
+        return f"Zusage {p.id} ist wieder offen{overdue}{deadline}."
     return f"Zusage {p.id} ist jetzt {STATE_LABELS[p.state]}."
 
 
