@@ -32,11 +32,21 @@ from server.dashboard.security import (
 )
 from server.tracker.command import KIND_LABELS, RISK_LABELS
 from server.tracker.dates import now_local, parse_user_date
-from server.tracker.models import ACTIVE_STATES, STATE_LABELS, InvalidTransition, PromiseNotFound, TrackerError
+from server.tracker.models import (
+    ACTIVE_STATES,
+    REOPENABLE,
+    STATE_LABELS,
+    InvalidTransition,
+    PromiseNotFound,
+    TrackerError,
+)
 from server.tracker.store import TrackerStore
 
-ACTIONS = {"kept": "kept", "broken": "broken", "cancel": "cancelled", "postpone": "postponed"}
-ACTION_LABELS = {"kept": "gehalten", "broken": "gebrochen", "cancel": "absagen", "postpone": "verschieben"}
+ACTIONS = {"kept": "kept", "broken": "broken", "cancel": "cancelled", "postpone": "postponed", "reopen": "open"}
+ACTION_LABELS = {"kept": "gehalten", "broken": "gebrochen", "cancel": "absagen", "postpone": "verschieben",
+                 "reopen": "wieder öffnen"}
+# The confirmation after an action: "Zusage 3 ist jetzt …".
+DONE_LABELS = {**STATE_LABELS, "open": "wieder offen"}
 MAX_ROWS = 300
 MAX_NOTE = 2000
 Handler = Callable[["Dashboard", Request, Session], Awaitable[Response]]
@@ -185,18 +195,20 @@ class Dashboard:
         return self.page(session, "dashboard/promise.html.j2", row=views.make_row(found, self.clock()),
                          history=history, action_labels=ACTION_LABELS, kind_labels=KIND_LABELS,
                          risk_labels=RISK_LABELS,
-                         done=STATE_LABELS.get(done, ""), active=found.state in ACTIVE_STATES)
+                         done=DONE_LABELS.get(done, ""), active=found.state in ACTIVE_STATES,
+                         reopenable=found.state in REOPENABLE)
 
     @guarded
     @posted
     async def act(self, request: Request, session: Session) -> Response:
-        """POST /promise/{id}/{action}: kept, broken, cancel or postpone, recorded in the history."""
+        """POST /promise/{id}/{action}: kept, broken, cancel, postpone or reopen, recorded in the history."""
         promise_id, action = int(request.path_params["id"]), request.path_params["action"]
         if action not in ACTIONS:
             return self.error(session, 404, f"Unbekannte Aktion „{action}“.")
         form: dict[str, str] = request.state.form
         note = form.get("note", "").strip()[:MAX_NOTE] or None
-        evidence = form.get("evidence", "").strip()[:MAX_NOTE] or None
+        # Reopening withdraws a state; it has no evidence of its own (the old state's stays in the history).
+        evidence = (form.get("evidence", "").strip()[:MAX_NOTE] or None) if action != "reopen" else None
         new_due = None
         if action == "postpone":
             try:

@@ -174,7 +174,8 @@ def week_start(day: date) -> date:
 def weekly_outcomes(promises: Iterable[TrackedPromise], today: date, weeks: int = 12) -> list[tuple[str, int, int]]:
     """(label "KW 48", kept, broken) for the last `weeks` ISO weeks, oldest first.
 
-    kept and broken are final states, so a promise's `updated` stamp is the moment it got there.
+    Leaving kept or broken needs a reopen, which moves the promise out of these states, so a promise's
+    `updated` stamp is the moment it (last) got there.
     """
     first = week_start(today) - timedelta(weeks=weeks - 1)
     kept: Counter[date] = Counter()

@@ -1,4 +1,4 @@
-"""Real browser: headless Chromium (Debian's) driven by Playwright logs in, marks a promise kept, checks the DB."""
+"""Real browser: headless Chromium (Debian's) driven by Playwright logs in, marks a promise kept, reopens it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ pytestmark = [
 ]
 
 
-def test_mark_kept_in_a_real_browser(served: tuple[str, list[str]], db: tuple[Path, dict[str, int]]) -> None:
+def test_mark_kept_and_reopen_in_a_real_browser(served: tuple[str, list[str]], db: tuple[Path, dict[str, int]]) -> None:
     base, _cmd = served
     path, ids = db
     pid = ids["soon"]
@@ -48,6 +48,13 @@ def test_mark_kept_in_a_real_browser(served: tuple[str, list[str]], db: tuple[Pa
             assert f"Zusage {pid} ist jetzt gehalten." in page.locator("p.ok").inner_text()
             assert page.locator("table.history td.by").last.inner_text() == "pruefer"
             page.screenshot(path=str(ARTIFACTS / "dashboard_kept.png"), full_page=True)
+            # A mis-click is undone on the same page: the kept promise offers "wieder öffnen".
+            page.fill("form[action$='/reopen'] input[name=note]", "versehentlich")
+            page.click(f'button[data-action="reopen"][data-id="{pid}"]')
+            page.wait_for_url(f"{base}/promise/{pid}?done=open")
+            assert f"Zusage {pid} ist jetzt wieder offen." in page.locator("p.ok").inner_text()
+            assert "wieder offen" in page.locator("table.history tr.reopened").inner_text()
+            assert page.locator(f'button[data-action="kept"][data-id="{pid}"]').count() == 1
             page.goto(base + "/")
             page.screenshot(path=str(ARTIFACTS / "dashboard_index.png"), full_page=True)
             # The CSP blocks nothing the pages need: no console errors (a violation would be one).
@@ -56,6 +63,8 @@ def test_mark_kept_in_a_real_browser(served: tuple[str, list[str]], db: tuple[Pa
             browser.close()
     with TrackerStore(path, read_only=True) as store:
         promise = store.get(pid)
-        assert promise is not None and promise.state == "kept"
-        last = store.history(pid)[-1]
-        assert (last.old_state, last.new_state, last.by) == ("open", "kept", "pruefer")
+        assert promise is not None and promise.state == "open"
+        kept, reopened = store.history(pid)[-2:]
+        assert (kept.old_state, kept.new_state, kept.by) == ("open", "kept", "pruefer")
+        assert (reopened.old_state, reopened.new_state, reopened.by, reopened.note) == (
+            "kept", "open", "pruefer", "versehentlich")
