@@ -236,3 +236,25 @@ def test_a_busy_tracker_is_retried_before_a_recording_is_given_up(busy: int, rec
     store = FlakyStore(busy)
     assert record_one(store, result.facts, result.analysis, pauses=(0.0, 0.0, 0.0)) is recorded
     assert store.attempts == attempts
+
+
+async def test_only_a_mail_a_worker_takes_at_once_waits_for_its_tag() -> None:
+    # A long tag_wait: the first mail (an idle worker takes it) waits for its one-second analysis; the
+    # second queues behind it and is relayed at once as pending, so load never slows the relay.
+    pool = ExtractionPool(SlowAnalyzer, workers=1, budget=5.0, tag_wait=3.0)
+    await pool.start()
+    try:
+        first_task = asyncio.create_task(pool.extract(mail("LANGSAM ZUSAGE\r\n"), "a@b", ["c@d"]))
+        await asyncio.sleep(0.3)  # the worker is busy with it now
+        started = time.monotonic()
+        second = await pool.extract(mail("ZUSAGE\r\n"), "a@b", ["c@d"])
+        assert second.header == "pending"
+        assert time.monotonic() - started < 0.5  # relayed at once, not after tag_wait
+        first = await first_task
+        assert first.header == "1 Zusage"  # it waited for the result
+        for extraction in (first, second):
+            if extraction.ticket is not None:
+                pool.settle(extraction.ticket, False)
+        assert await pool.sync(10) is True
+    finally:
+        await pool.close()
