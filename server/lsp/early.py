@@ -270,6 +270,7 @@ def child_main(requests: int, replies: int, parents_ends: tuple[int, ...]) -> No
 def serve(requests: int, replies: int) -> int:
     """Build the engine, tell the parent which rules it has, then answer jobs until the pipe closes."""
     started = time.monotonic()
+    gc.disable()  # importing spaCy and building the engine make no garbage worth collecting
     from lexicon import load_lexicon
     from server.config import find_config, load_config
     from server.engine.engine import Engine
@@ -280,6 +281,7 @@ def serve(requests: int, replies: int) -> int:
     key = lexicon_key(load_config(path) if path is not None else _default_config())
     engine = Engine(load_lexicon(key[0], disabled=key[1]))
     gc.freeze()  # a short life: no collections walking the engine's objects
+    gc.enable()
     write_frame(replies, ("ready", key))
     log.info("early engine ready after %.2f s", time.monotonic() - started)
     tracker = TrackerView()
