@@ -258,3 +258,22 @@ async def test_only_a_mail_a_worker_takes_at_once_waits_for_its_tag() -> None:
         assert await pool.sync(10) is True
     finally:
         await pool.close()
+
+
+async def test_tag_wait_equal_to_the_budget_makes_every_mail_wait() -> None:
+    # The operator's way to have every mail tagged: even a mail queued behind a busy worker waits.
+    pool = ExtractionPool(SlowAnalyzer, workers=1, budget=3.0, tag_wait=3.0)
+    await pool.start()
+    try:
+        first_task = asyncio.create_task(pool.extract(mail("LANGSAM ZUSAGE\r\n"), "a@b", ["c@d"]))
+        await asyncio.sleep(0.3)
+        second = await pool.extract(mail("ZUSAGE\r\n"), "a@b", ["c@d"])
+        assert second.header == "1 Zusage"  # waited behind the slow one, then got its own result
+        first = await first_task
+        assert first.header == "1 Zusage"
+        for extraction in (first, second):
+            if extraction.ticket is not None:
+                pool.settle(extraction.ticket, False)
+        assert await pool.sync(10) is True
+    finally:
+        await pool.close()
