@@ -31,7 +31,12 @@ def extensions() -> list[object]:
     except ImportError:
         print("versprochen: mypyc not available, installing the engine as pure Python", file=sys.stderr)
         return []
-    modules = mypycify(COMPILED, group_name="server.engine._compiled", opt_level="3")
+    try:
+        modules = mypycify(COMPILED, group_name="server.engine._compiled", opt_level="3")
+    except SystemExit:  # mypyc exits on a type error it finds (e.g. a library's types missing here)
+        print("versprochen: mypyc could not compile the engine (see above); installing it as pure Python",
+              file=sys.stderr)
+        return []
     for module in modules:
         module.optional = True  # a failing C compiler leaves the pure-Python engine, not a broken install
     return list(modules)

@@ -70,7 +70,7 @@ def span_text(doc: Doc, start: int, end: int) -> str:
     """The text of tokens [start, end) without trailing whitespace (doc.text rebuilds the whole Doc)."""
     table = doc.user_data.get(TOKENS_KEY)
     if table is None:
-        return doc[start:end].text
+        return str(doc[start:end].text)  # str(): the build checks types without spaCy installed
     return "".join(t + s for t, s in zip(table.text[start:end], table.space[start:end], strict=True)).rstrip()
 
 
