@@ -43,6 +43,7 @@ PROMISES = [
     ("Das schaffen wir bis Freitag. Versprochen!", "explicit", "high"),  # a tag sentence joins the promise
     ("Morgen informieren wir Sie über den Stand.", "explicit", "medium"),  # a dated speech act is announced
     ("Wir informieren Sie bis spätestens Mittwoch über das Ergebnis.", "explicit", "medium"),
+    ("Ab Montag sind wir wieder für Sie erreichbar.", "implicit", "medium"),  # back from an absence: a promise
 ]
 
 # Sentences that must not produce a promise.
@@ -51,6 +52,8 @@ NOT_PROMISES = [
     "Wir bestätigen Ihnen den Termin am Freitag um 10 Uhr.",
     "Die Frist endet am 31.12.",
     "Eine Rückerstattung erfolgt grundsätzlich auf das ursprüngliche Zahlungsmittel.",  # generic, no date
+    "Ich bin ab Montag im Urlaub.",  # an absence, not a commitment
+    "Der Hersteller verspricht eine Lieferung bis Ende Januar.",  # the manufacturer's promise, reported
     "Können Sie uns die Unterlagen bis Freitag schicken?",
     "Bitte schicken Sie uns die Zählerstände bis zum 5. Dezember.",
     "Wir haben Ihnen das Angebot letzte Woche geschickt.",
