@@ -23,6 +23,7 @@ SENTENCE_END = re.compile(r"[.!?…]+[\"'“”»«)]*$")
 DATE_TOKEN = re.compile(r"^\d{1,2}\.\d{1,2}\.(?:\d{2,4}\.)?$")
 # Words that typically open a sentence; after a date with a period they mean the sentence ended there.
 SENTENCE_OPENERS = GRAMMAR["function_words"] | PRONOUNS | RELATIVE_STARTS | GRAMMAR["determiners"]
+ZU_MODALS = GRAMMAR["zu_modals"]
 ZU_INFINITIVE = re.compile(r"^\w{2,}zu\w{3,}en$")
 # A line this long that ends in a word and goes on in lower case is hard-wrapped prose.
 WRAPPED_LINE = 50
@@ -160,6 +161,8 @@ def _role(tokens: Tokens, words: list[int], verb_forms: frozenset[str], first: b
         lower[words[-2]] == "zu" or ZU_INFINITIVE.match(lower[words[-1]]) is not None
     ):
         return "inf"
+    if lower[words[-2]] == "zu" and lower[words[-1]] in ZU_MODALS:
+        return "inf"  # "…, Sie bald wieder begrüßen zu dürfen": "Sie" is the object there, not a subject
     has_verb = any(is_verb(tokens, k, verb_forms) for k in words)
     # A personal pronoun marks a clause even when its verb is unknown ("…, weiß ich erst morgen").
     has_subject = any(lower[k] in PRONOUNS for k in words[1:]) or lower[words[0]] in PRONOUNS

@@ -53,6 +53,7 @@ NOT_PROMISES = [
     "Die Frist endet am 31.12.",
     "Eine Rückerstattung erfolgt grundsätzlich auf das ursprüngliche Zahlungsmittel.",  # generic, no date
     "Ich bin ab Montag im Urlaub.",  # an absence, not a commitment
+    "Wir freuen uns, Sie bald wieder bei uns begrüßen zu dürfen.",  # a closing formula: "Sie" is the object
     "Der Hersteller verspricht eine Lieferung bis Ende Januar.",  # the manufacturer's promise, reported
     "Können Sie uns die Unterlagen bis Freitag schicken?",
     "Bitte schicken Sie uns die Zählerstände bis zum 5. Dezember.",
