@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,26 +13,9 @@ from server.cli import main
 from server.dashboard.ledger import Ledger, build_digest, build_ledger
 from server.report import render_digest, render_ledger
 from server.tracker.store import TrackerStore
-from templates import make_environment
 from templates.phrasings import delivery_type, wie_versprochen
 from tests.dashboard.seed import NOW, seed
-
-GOLDEN = Path(__file__).with_name("golden")
-# Set VERSPROCHEN_UPDATE_GOLDEN=1 to rewrite the golden files after an intended wording change.
-UPDATE = os.environ.get("VERSPROCHEN_UPDATE_GOLDEN") == "1"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"golden file {path} missing (run with VERSPROCHEN_UPDATE_GOLDEN=1)"
-    assert text == path.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def env() -> jinja2.Environment:
-    return make_environment(use_config=False)
+from tests.templates.conftest import check_golden
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,7 @@ import pytest
 from server.tracker.models import TrackedPromise
 from server.tracker.remind import render_reminder
 from templates import TemplateDirError, datum, datum_lang, frist, iso, make_environment, uhrzeit, wochentag
-
-GOLDEN = Path(__file__).with_name("golden")
-# Set VERSPROCHEN_UPDATE_GOLDEN=1 to rewrite the golden files after an intended wording change.
-UPDATE = os.environ.get("VERSPROCHEN_UPDATE_GOLDEN") == "1"
+from tests.templates.conftest import check_golden
 
 CONTEXT: dict[str, Any] = {
     "id": 7, "kind": "lead", "quote": "Ich schicke Ihnen bis Freitag das überarbeitete Angebot.",
@@ -24,19 +20,6 @@ CONTEXT: dict[str, Any] = {
     "made": datetime(2026, 11, 23, 10, 4), "customer": "Anna Kunde", "customer_name": "Anna Kunde",
     "owner_name": "Max Muster", "reply_subject": "Re: Angebot Küche", "new_date": date(2026, 12, 2),
 }
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"golden file {path} missing (run with VERSPROCHEN_UPDATE_GOLDEN=1)"
-    assert text == path.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def env() -> jinja2.Environment:
-    return make_environment(use_config=False)
 
 
 def test_postponement_draft_matches_golden(env: jinja2.Environment) -> None:
